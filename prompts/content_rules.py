@@ -1,0 +1,60 @@
+"""Content rules shared by response validation, the builder and the validators.
+
+A teacher reply that breaks one of these is sent back with the reason; the notebook validators
+(issue 3) apply the very same functions to the assembled notebook.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+# Placeholders that must never ship in a manual. Matched case-insensitively on prose and code.
+PLACEHOLDER_PATTERNS: dict[str, re.Pattern[str]] = {
+    "todo": re.compile(r"\bTODO\b"),
+    "tbd": re.compile(r"\bTBD\b"),
+    "fixme": re.compile(r"\bFIXME\b"),
+    "your-code-here": re.compile(r"<\s*your[\s_-]*code[\s_-]*here\s*>|your code here", re.IGNORECASE),
+    "lorem-ipsum": re.compile(r"lorem\s+ipsum", re.IGNORECASE),
+    "replace-placeholder": re.compile(r"replace\s+(the|this)\s+placeholder", re.IGNORECASE),
+    "truncated": re.compile(r"\[(?:truncated|continued|content truncated)[^\]]*\]|\(truncated\)", re.IGNORECASE),
+    # A line that is only an ellipsis (prose or code) stands for content someone left out.
+    "lone-ellipsis": re.compile(r"^\s*(?:#\s*)?(?:\.\.\.|…)\s*$", re.MULTILINE),
+}
+
+
+def find_placeholders(text: str) -> list[str]:
+    """Names of the placeholder patterns found in `text`."""
+    return [name for name, pattern in PLACEHOLDER_PATTERNS.items() if pattern.search(text or "")]
+
+
+_MAGIC_LINE = re.compile(r"^(\s*)([%!])")
+
+
+def strip_ipython_syntax(code: str) -> str:
+    """Replace IPython magics and shell escapes with `pass` so `ast.parse` can judge the rest.
+
+    A cell magic (`%%bash`) makes the whole cell non-Python, so it becomes empty.
+    """
+    lines = code.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        return ""
+    out = []
+    for line in lines:
+        match = _MAGIC_LINE.match(line)
+        out.append(f"{match.group(1)}pass" if match else line)
+    return "\n".join(out)
+
+
+def python_parse_error(code: str) -> str | None:
+    """The SyntaxError of a code cell, in one line, or None when it parses."""
+    try:
+        ast.parse(strip_ipython_syntax(code))
+    except SyntaxError as exc:
+        return f"line {exc.lineno}: {exc.msg}"
+    return None
+
+
+def is_comment_only(code: str) -> bool:
+    """True when a code cell holds nothing but blank lines and comments."""
+    return all(not line.strip() or line.strip().startswith("#") for line in code.splitlines())

@@ -1,0 +1,153 @@
+"""The outline and section shapes: the one definition behind prompts, schemas, builder and validators.
+
+`outline_schema()` / `section_schema()` give the JSON Schemas sent to teachers (and written to
+`prompts/schemas/`); `OutlineSpec` / `SectionSpec` validate replies. Bounds come from `limits`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from prompts import limits
+from prompts.content_rules import find_placeholders, is_comment_only, python_parse_error
+
+Difficulty = Literal["beginner", "intermediate", "advanced"]
+DIFFICULTIES: tuple[str, ...] = ("beginner", "intermediate", "advanced")
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=limits.TITLE_MAX_CHARS)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=limits.SHORT_TEXT_MAX_CHARS)]
+Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=20, max_length=limits.PROSE_MAX_CHARS)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=limits.CODE_MAX_CHARS)]
+
+
+class StrictModel(BaseModel):
+    # Unknown keys are errors; every field is required: what OpenAI's strict mode asks for.
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _no_placeholders(self) -> StrictModel:
+        for name, value in self:
+            texts = value if isinstance(value, list) else [value]
+            for text in texts:
+                if isinstance(text, str) and (found := find_placeholders(text)):
+                    raise ValueError(
+                        f"field '{name}' contains a placeholder ({', '.join(found)}); write the real content"
+                    )
+        return self
+
+
+class StepPlan(StrictModel):
+    title: Title
+    goal: Short = Field(description="What the learner does and learns in this step.")
+    key_points: list[Short] = Field(min_length=1, max_length=4)
+
+
+class ExercisePlan(StrictModel):
+    title: Title
+    difficulty: Literal["easy", "medium", "hard"]
+    task: Short = Field(description="What the learner must build or find out, in one or two sentences.")
+    estimated_tokens: int = Field(ge=50, le=4000, description="Teacher tokens a solution attempt costs.")
+
+
+class MultipleChoice(StrictModel):
+    question: Short
+    options: list[Short] = Field(min_length=limits.MCQ_OPTIONS_MIN, max_length=limits.MCQ_OPTIONS_MAX)
+    answer_index: int = Field(ge=0, le=limits.MCQ_OPTIONS_MAX - 1, description="Index of the right option.")
+    explanation: Short
+
+    @model_validator(mode="after")
+    def _answer_is_an_option(self) -> MultipleChoice:
+        if self.answer_index >= len(self.options):
+            raise ValueError(f"answer_index {self.answer_index} is not an index of the {len(self.options)} options")
+        if len({option.casefold() for option in self.options}) != len(self.options):
+            raise ValueError("options must be distinct")
+        return self
+
+
+class TroubleshootingItem(StrictModel):
+    problem: Short
+    fix: Short
+
+
+class OutlineSpec(StrictModel):
+    title: Title
+    overview: Prose
+    audience: Short
+    reading_time_minutes: int = Field(ge=limits.READING_TIME_MIN_MINUTES, le=limits.READING_TIME_MAX_MINUTES)
+    objectives: list[Short] = Field(min_length=limits.OBJECTIVES_MIN, max_length=limits.OBJECTIVES_MAX)
+    prerequisites: list[Short] = Field(min_length=1, max_length=5)
+    steps: list[StepPlan] = Field(min_length=limits.STEPS_MIN, max_length=limits.STEPS_MAX)
+    exercises: list[ExercisePlan] = Field(min_length=limits.EXERCISES_MIN, max_length=limits.EXERCISES_MAX)
+    assessment: list[MultipleChoice] = Field(min_length=limits.MCQ_MIN, max_length=limits.MCQ_MAX)
+    summary: Prose
+    next_steps: list[Short] = Field(min_length=1, max_length=5)
+    troubleshooting: list[TroubleshootingItem] = Field(
+        min_length=limits.TROUBLESHOOTING_MIN, max_length=limits.TROUBLESHOOTING_MAX
+    )
+
+    @field_validator("steps")
+    @classmethod
+    def _distinct_step_titles(cls, steps: list[StepPlan]) -> list[StepPlan]:
+        titles = [step.title.casefold() for step in steps]
+        if len(set(titles)) != len(titles):
+            raise ValueError("step titles must be distinct")
+        return steps
+
+
+class CodeBlock(StrictModel):
+    intro: Short = Field(description="One or two sentences (markdown) saying what the code does.")
+    code: Code = Field(description="Runnable Python for a Jupyter cell. No placeholders, no literal secrets.")
+
+    @field_validator("code")
+    @classmethod
+    def _code_runs_as_python(cls, code: str) -> str:
+        if is_comment_only(code):
+            raise ValueError("code is empty or only comments")
+        if error := python_parse_error(code):
+            raise ValueError(f"code does not parse as Python ({error})")
+        return code
+
+
+class Callout(StrictModel):
+    kind: Literal["tip", "warning", "note"]
+    text: Short
+
+
+class SectionSpec(StrictModel):
+    title: Title
+    explanation: Prose = Field(description="Markdown explanation of the step.")
+    prerequisites: list[Short] = Field(max_length=4)
+    code: list[CodeBlock] = Field(
+        min_length=limits.CODE_CELLS_PER_SECTION_MIN, max_length=limits.CODE_CELLS_PER_SECTION_MAX
+    )
+    callouts: list[Callout] = Field(max_length=limits.CALLOUTS_PER_SECTION_MAX)
+    takeaway: Short = Field(description="One sentence the learner should remember from this step.")
+
+
+def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON Schema with `title` noise removed (kept small for prompts and grammars)."""
+    schema = model.model_json_schema()
+
+    def scrub(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: scrub(value) for key, value in node.items() if key != "title" or not isinstance(value, str)}
+        if isinstance(node, list):
+            return [scrub(item) for item in node]
+        return node
+
+    return scrub(schema)
+
+
+def outline_schema(max_steps: int = limits.STEPS_MAX) -> dict[str, Any]:
+    """JSON Schema of an outline with at most `max_steps` steps (the run's maxSections)."""
+    max_steps = max(limits.STEPS_MIN, min(max_steps, limits.STEPS_MAX))
+    schema = _inline_schema(OutlineSpec)
+    schema["properties"]["steps"]["maxItems"] = max_steps
+    return schema
+
+
+def section_schema() -> dict[str, Any]:
+    """JSON Schema of one section."""
+    return _inline_schema(SectionSpec)

@@ -165,6 +165,7 @@ ALAIN = {
     "HF_CACHE_DIR": env_str("ALAIN_HF_CACHE_DIR", str(BASE_DIR / ".cache" / "hf-research")),
     "HF_CACHE_TTL_SECONDS": env_int("ALAIN_HF_CACHE_TTL", 24 * 3600),
     "HF_TOKEN": env_str("HF_TOKEN", ""),
+    "HF_ENDPOINT": env_str("HF_ENDPOINT", ""),
     "HF_OFFLINE": env_bool("HF_HUB_OFFLINE", False),
     # Uploaded / pasted source limits.
     "MAX_SOURCE_BYTES": env_int("ALAIN_MAX_SOURCE_BYTES", 1024 * 1024),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from prompts import limits
 from prompts.content_rules import find_placeholders, is_comment_only, python_parse_error
@@ -89,10 +89,14 @@ class OutlineSpec(StrictModel):
 
     @field_validator("steps")
     @classmethod
-    def _distinct_step_titles(cls, steps: list[StepPlan]) -> list[StepPlan]:
+    def _steps_fit_the_run(cls, steps: list[StepPlan], info: ValidationInfo) -> list[StepPlan]:
         titles = [step.title.casefold() for step in steps]
         if len(set(titles)) != len(titles):
             raise ValueError("step titles must be distinct")
+        # A run asks for at most `max_steps` sections (validation context, see outline_schema).
+        max_steps = (info.context or {}).get("max_steps")
+        if max_steps is not None and len(steps) > max_steps:
+            raise ValueError(f"at most {max_steps} steps were asked for, got {len(steps)}")
         return steps
 
 

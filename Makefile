@@ -1,0 +1,45 @@
+# ALAIN: `make run` generates a manual offline; `make test` runs the whole suite.
+# Both create the local virtualenv (.venv) on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+OUT ?= out
+SAMPLE ?= generation/samples/Qwen3-0.6B.md
+
+.PHONY: install run test test-postgres lint format migrations-check ci clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+run: install
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py alain generate --source $(SAMPLE) --outDir $(OUT)
+
+test: install
+	$(PY) -m pytest
+
+test-postgres: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+migrations-check: install
+	$(PY) manage.py makemigrations --check --dry-run
+
+ci: lint migrations-check test test-postgres
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

@@ -1,0 +1,175 @@
+"""What `manage.py alain` does, as plain functions the command calls."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from django.utils.text import slugify
+from providers.catalog import ProviderConfigError, UnknownProvider, catalog_entries, get_teacher
+
+from generation import artifacts
+from generation.models import STAGES, Run, RunStatus
+from generation.pipeline.errors import SourceError
+from generation.pipeline.runner import execute_run
+from generation.services import RunOptions, RunOptionsError, run_create
+from generation.sources import source_from_file, source_from_model_ref, source_from_text
+
+EXIT_CODES = {"ok": 0, "internal": 1, "usage": 2, "source": 3, "teacher": 4, "validation": 5, "cancelled": 6}
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    model: str | None = None
+    source_file: Path | None = None
+    text: str | None = None
+    provider: str | None = None
+    teacher_model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    difficulty: str = "beginner"
+    max_sections: int = 5
+    language: str = "en"
+    research_mode: str = "standard"
+    out_dir: Path = Path("out")
+    execute: bool = True
+
+
+@dataclass
+class GenerateOutcome:
+    exit_code: int
+    message: str
+    run: Run | None = None
+    folder: Path | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        run = self.run
+        return {
+            "exit_code": self.exit_code,
+            "message": self.message,
+            "folder": str(self.folder) if self.folder else None,
+            "run": None
+            if run is None
+            else {
+                "tutorial_id": run.tutorial_id,
+                "status": run.status,
+                "stage": run.stage,
+                "error_kind": run.error_kind,
+                "stage_timings_ms": run.stage_timings,
+                "teacher": {"provider": run.teacher_provider, "model": run.teacher_model},
+            },
+        }
+
+
+class Progress:
+    """Stage progress on stderr: a one-line bar on a terminal, plain lines otherwise."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._drawn = False
+
+    def __call__(self, stage: str, message: str) -> None:
+        if not self.tty:
+            self.stream.write(f"[alain] {stage}: {message}\n")
+            self.stream.flush()
+            return
+        position = STAGES.index(stage) + 1 if stage in STAGES else 0
+        done = position if message.startswith(("done", "already")) else position - 1
+        bar = "#" * done + "-" * (len(STAGES) - done)
+        line = f"[{bar}] {position}/{len(STAGES)} {stage}: {message}"
+        self.stream.write("\r\x1b[2K" + line[:150])
+        self.stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _resolve_source(request: GenerateRequest):  # -> tuple[RunSource, str]
+    given = [v for v in (request.model, request.source_file, request.text) if v]
+    if len(given) != 1:
+        raise RunOptionsError("give exactly one source: --model, --source or --text")
+    if request.model:
+        return source_from_model_ref(request.model)
+    if request.source_file:
+        return source_from_file(request.source_file)
+    return source_from_text(request.text or "")
+
+
+def _fail(code: str, message: str, run: Run | None = None) -> GenerateOutcome:
+    return GenerateOutcome(exit_code=EXIT_CODES[code], message=message, run=run)
+
+
+def generate_manual(request: GenerateRequest, *, progress: Progress | None = None) -> GenerateOutcome:
+    """Check every input, run the whole pipeline, and export the artifacts to a new folder."""
+    progress = progress or Progress()
+    try:
+        if request.out_dir.exists() and not request.out_dir.is_dir():
+            raise RunOptionsError(f"--outDir {request.out_dir} exists and is not a directory")
+        source, subject = _resolve_source(request)
+        teacher = get_teacher(
+            request.provider, model=request.teacher_model, base_url=request.base_url, api_key=request.api_key
+        )
+        options = RunOptions(
+            provider=teacher.key,
+            teacher_model=teacher.model,
+            base_url=teacher.base_url,
+            difficulty=request.difficulty,
+            language=request.language,
+            research_mode=request.research_mode,
+            max_sections=request.max_sections,
+            execute=request.execute,
+        )
+        options.validate()
+    except (RunOptionsError, UnknownProvider) as exc:
+        return _fail("usage", f"Usage error: {exc}.")
+    except SourceError as exc:
+        return _fail("source", f"Source error: {exc.message}")
+    except ProviderConfigError as exc:
+        return _fail("teacher", f"Teacher configuration error: {exc}")
+
+    run = run_create(source=source, options=options, subject=subject)
+    if teacher.is_demo:
+        progress("research", "using the offline demo teacher: the manual is demo content")
+    run = execute_run(run.pk, teacher=teacher, progress=progress)
+    folder = None
+    version = run.versions.order_by("-number").first()
+    if version is not None and "publish" in run.completed_stages:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        folder = artifacts.export_to_directory(
+            run=run,
+            version=version,
+            out_dir=request.out_dir,
+            folder_name=f"{stamp}-{slugify(run.tutorial_id)}",
+        )
+    if run.status == RunStatus.SUCCEEDED:
+        message = f"Manual {run.tutorial_id} generated and validated; artifacts in {folder}."
+        return GenerateOutcome(exit_code=0, message=message, run=run, folder=folder)
+    kind = run.error_kind if run.error_kind in EXIT_CODES else "internal"
+    if run.status == RunStatus.CANCELLED:
+        kind = "cancelled"
+    where = f" Artifacts for inspection in {folder}." if folder else ""
+    message = f"Run {run.tutorial_id} failed in stage {run.error_stage or run.stage}: {run.error_message}{where}"
+    return GenerateOutcome(exit_code=EXIT_CODES[kind], message=message, run=run, folder=folder)
+
+
+def list_providers(*, probe: bool) -> list[dict[str, Any]]:
+    """The provider catalog (never keys), each entry probed when asked."""
+    entries = catalog_entries()
+    for entry in entries:
+        if not probe:
+            continue
+        try:
+            teacher = get_teacher(entry["key"])
+        except ProviderConfigError as exc:
+            entry["probe"] = {"ok": False, "message": str(exc)}
+            continue
+        result = teacher.probe()
+        entry["probe"] = {"ok": result.ok, "message": result.message, "latency_ms": result.latency_ms}
+    return entries

@@ -1,0 +1,108 @@
+"""`python manage.py alain generate|providers`: ALAIN on the command line.
+
+Exit codes: 0 success, 1 internal error, 2 usage error, 3 source error, 4 teacher error,
+5 validation failure, 6 cancelled. Each failure prints one sentence on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from generation.cli import (
+    EXIT_CODES,
+    GenerateRequest,
+    Progress,
+    generate_manual,
+    list_providers,
+)
+from generation.pipeline.research.snapshot import RESEARCH_MODES
+from prompts import limits
+from prompts.specs import DIFFICULTIES
+
+
+class Command(BaseCommand):
+    help = "Generate notebook manuals and inspect teacher providers."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{generate,providers}")
+        generate = sub.add_parser("generate", help="Turn a model card into a validated notebook manual.")
+        source = generate.add_mutually_exclusive_group(required=True)
+        source.add_argument("--model", help="Subject model: a Hugging Face id or URL (org/name, org/name@rev, ...).")
+        source.add_argument("--source", type=Path, help="A Markdown or text file with the model's documentation.")
+        source.add_argument("--text", help="The documentation as text; '-' reads it from standard input.")
+        generate.add_argument("--provider", help="Teacher provider key (see `alain providers`). Default: configured.")
+        generate.add_argument("--teacherModel", dest="teacher_model", help="Model that writes the manual.")
+        generate.add_argument("--baseUrl", dest="base_url", help="Base URL of an OpenAI-compatible teacher server.")
+        generate.add_argument(
+            "--apiKey", dest="api_key", help="Teacher API key (prefer the environment: it is visible in `ps`)."
+        )
+        generate.add_argument("--difficulty", choices=DIFFICULTIES, default="beginner")
+        generate.add_argument(
+            "--maxSections",
+            dest="max_sections",
+            type=int,
+            default=limits.STEPS_DEFAULT,
+            help=f"Steps in the manual ({limits.STEPS_MIN}-{limits.STEPS_MAX}).",
+        )
+        generate.add_argument("--language", default="en", help="ISO code of the manual's prose (default en).")
+        generate.add_argument("--researchMode", dest="research_mode", choices=RESEARCH_MODES, default="standard")
+        generate.add_argument("--outDir", dest="out_dir", type=Path, default=Path("out"), help="Default ./out")
+        generate.add_argument("--no-execute", dest="execute", action="store_false", help="Skip execution validation.")
+        generate.add_argument("--json", dest="as_json", action="store_true", help="Print a JSON summary on stdout.")
+        providers = sub.add_parser("providers", help="List the teacher providers and probe each one.")
+        providers.add_argument("--no-probe", dest="probe", action="store_false", help="Do not contact the servers.")
+        providers.add_argument("--json", dest="as_json", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "providers":
+            self._providers(options)
+        else:
+            self._generate(options)
+
+    def _providers(self, options: dict[str, Any]) -> None:
+        entries = list_providers(probe=options["probe"])
+        if options["as_json"]:
+            self.stdout.write(json.dumps(entries, indent=2))
+            return
+        for entry in entries:
+            state = "configured" if entry["configured"] else "not configured"
+            probe = entry.get("probe")
+            health = "" if probe is None else (" ok" if probe["ok"] else " unreachable") + f" ({probe['message']})"
+            self.stdout.write(f"{entry['key']:<8} {entry['label']}: {state}; model {entry['default_model']}{health}")
+            if entry.get("base_url"):
+                self.stdout.write(f"         base URL {entry['base_url']}")
+
+    def _generate(self, options: dict[str, Any]) -> None:
+        text = options["text"]
+        if text == "-":
+            text = sys.stdin.read()
+        request = GenerateRequest(
+            model=options["model"],
+            source_file=options["source"],
+            text=text,
+            provider=options["provider"],
+            teacher_model=options["teacher_model"],
+            base_url=options["base_url"],
+            api_key=options["api_key"],
+            difficulty=options["difficulty"],
+            max_sections=options["max_sections"],
+            language=options["language"],
+            research_mode=options["research_mode"],
+            out_dir=options["out_dir"],
+            execute=options["execute"],
+        )
+        progress = Progress(stream=self.stderr._out)
+        outcome = generate_manual(request, progress=progress)
+        progress.close()
+        if options["as_json"]:
+            self.stdout.write(json.dumps(outcome.as_dict(), indent=2))
+        elif outcome.folder is not None:
+            self.stdout.write(str(outcome.folder))
+        if outcome.exit_code != EXIT_CODES["ok"]:
+            raise CommandError(outcome.message, returncode=outcome.exit_code)
+        self.stderr.write(outcome.message)

@@ -1,0 +1,288 @@
+"""What a run persists: every stage's output, every teacher call, every artifact and event.
+
+Each pipeline stage reads only what earlier stages stored here, so a run can resume from its
+last completed stage.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+STAGES: tuple[str, ...] = (
+    "research",
+    "outline",
+    "sections",
+    "assembly",
+    "validation",
+    "execution",
+    "autofix",
+    "publish",
+)
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Run(models.Model):
+    """One generation of a notebook manual.
+
+    Allowed status changes (enforced only by `generation.services.run_set_status`):
+
+        queued    -> running | cancelled | failed
+        running   -> succeeded | failed | cancelled | queued   (queued: handed back for a resume)
+        failed    -> queued                                     (retry from the failed stage)
+        cancelled -> queued                                     (retry)
+        succeeded -> (final)
+
+    `completed_stages` lists the stages whose results are stored; a resumed run skips them.
+    """
+
+    ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+        RunStatus.QUEUED: frozenset({RunStatus.RUNNING, RunStatus.CANCELLED, RunStatus.FAILED}),
+        RunStatus.RUNNING: frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.QUEUED}),
+        RunStatus.FAILED: frozenset({RunStatus.QUEUED}),
+        RunStatus.CANCELLED: frozenset({RunStatus.QUEUED}),
+        RunStatus.SUCCEEDED: frozenset(),
+    }
+
+    class SourceKind(models.TextChoices):
+        HF = "hf", "Hugging Face model"
+        TEXT = "text", "Pasted text"
+        FILE = "file", "Uploaded file"
+
+    class Difficulty(models.TextChoices):
+        BEGINNER = "beginner", "Beginner"
+        INTERMEDIATE = "intermediate", "Intermediate"
+        ADVANCED = "advanced", "Advanced"
+
+    class ResearchMode(models.TextChoices):
+        STANDARD = "standard", "Standard: card and Hub metadata"
+        THOROUGH = "thorough", "Thorough: also config, licence, lineage and linked papers"
+        FALLBACK = "fallback", "Fallback: offline, given text or cache only"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tutorial_id = models.SlugField(max_length=120, unique=True, help_text="Stable id of the manual, in artifacts.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+
+    source_kind = models.CharField(max_length=8, choices=SourceKind.choices)
+    source_ref = models.CharField(max_length=500, blank=True, help_text="Model reference as given, or file name.")
+    source_text = models.TextField(blank=True, help_text="Pasted or uploaded text, kept so a run can resume.")
+    subject_model = models.CharField(max_length=200, blank=True, help_text="The model the manual is about.")
+
+    teacher_provider = models.CharField(max_length=40)
+    teacher_model = models.CharField(max_length=200)
+    teacher_base_url = models.CharField(max_length=500, blank=True)
+    difficulty = models.CharField(max_length=16, choices=Difficulty.choices, default=Difficulty.BEGINNER)
+    language = models.CharField(max_length=16, default="en")
+    research_mode = models.CharField(max_length=16, choices=ResearchMode.choices, default=ResearchMode.STANDARD)
+    max_sections = models.PositiveSmallIntegerField(default=5)
+    execute = models.BooleanField(default=True, help_text="Run execution validation in a sandbox.")
+    prompt_versions = models.JSONField(default=dict, blank=True)
+
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
+    stage = models.CharField(max_length=16, blank=True, help_text="Stage being worked on, or where it stopped.")
+    completed_stages = models.JSONField(default=list, blank=True)
+    stage_timings = models.JSONField(default=dict, blank=True, help_text="Milliseconds per completed stage.")
+    attempt_count = models.PositiveIntegerField(default=0)
+    error_stage = models.CharField(max_length=16, blank=True)
+    error_kind = models.CharField(max_length=16, blank=True)
+    error_message = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.tutorial_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}
+
+    @property
+    def is_demo(self) -> bool:
+        return self.teacher_provider == "demo"
+
+
+class ResearchRecord(models.Model):
+    """The Research Scout's snapshot of the source (a `ResearchSnapshot` as JSON)."""
+
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="research")
+    data = models.JSONField()
+    revision_sha = models.CharField(max_length=64, blank=True)
+    quality_score = models.PositiveSmallIntegerField(default=0)
+    thin_card = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"research of {self.run.tutorial_id}"
+
+
+class Outline(models.Model):
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="outline")
+    data = models.JSONField(help_text="A validated OutlineSpec.")
+    prompt_version = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"outline of {self.run.tutorial_id}"
+
+
+class Section(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="sections")
+    index = models.PositiveSmallIntegerField(help_text="0-based position in the outline's steps.")
+    title = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    data = models.JSONField(null=True, blank=True, help_text="A validated SectionSpec.")
+    prompt_version = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="unique_section_index_per_run")]
+
+    def __str__(self) -> str:
+        return f"{self.run.tutorial_id} step {self.index + 1}: {self.title}"
+
+
+class NotebookVersion(models.Model):
+    """One immutable build of the notebook; edits and fixes make new versions."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    ipynb = models.TextField(help_text="The notebook exactly as exported.")
+    sha256 = models.CharField(max_length=64)
+    reason = models.CharField(max_length=200, default="generated")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    validated = models.BooleanField(default=False)
+    passed = models.BooleanField(null=True, blank=True, help_text="No error findings; None until validated.")
+    quality_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    validation_summary = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "number"]
+        constraints = [models.UniqueConstraint(fields=["run", "number"], name="unique_version_number_per_run")]
+
+    def __str__(self) -> str:
+        return f"{self.run.tutorial_id} v{self.number}"
+
+
+class Finding(models.Model):
+    class Severity(models.TextChoices):
+        ERROR = "error", "Error"
+        WARNING = "warning", "Warning"
+        INFO = "info", "Info"
+
+    version = models.ForeignKey(NotebookVersion, on_delete=models.CASCADE, related_name="findings")
+    validator = models.CharField(max_length=40)
+    code = models.CharField(max_length=60)
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    cell_index = models.IntegerField(null=True, blank=True)
+    message = models.TextField()
+    fixable = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["version", "cell_index", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.severity} {self.validator}/{self.code} at cell {self.cell_index}"
+
+
+class TeacherCall(models.Model):
+    """One request for a structured reply, with its HTTP attempts and how the reply fared."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="teacher_calls")
+    stage = models.CharField(max_length=16)
+    section_index = models.PositiveSmallIntegerField(null=True, blank=True)
+    attempt = models.PositiveSmallIntegerField(help_text="1-based attempt at a valid reply for this stage/section.")
+    provider = models.CharField(max_length=40)
+    model = models.CharField(max_length=200)
+    structured_mode = models.CharField(max_length=24, blank=True)
+    outcome = models.CharField(max_length=24, help_text="ok, invalid_json, schema_invalid, truncated, provider_error")
+    finish_reason = models.CharField(max_length=24, blank=True)
+    json_parsed = models.BooleanField(default=False)
+    json_repaired = models.BooleanField(default=False)
+    schema_valid = models.BooleanField(default=False)
+    latency_ms = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    http_attempts = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.stage} attempt {self.attempt}: {self.outcome}"
+
+
+class Artifact(models.Model):
+    class Kind(models.TextChoices):
+        NOTEBOOK = "notebook", "notebook.ipynb"
+        VALIDATION = "validation", "validation.md"
+        METRICS = "metrics", "metrics.json"
+        MANIFEST = "manifest", "manifest.json"
+        RESEARCH = "research", "research.json"
+        OUTLINE = "outline", "outline.json"
+        SECTION = "section", "sections/NN.json"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="artifacts")
+    version = models.ForeignKey(NotebookVersion, null=True, blank=True, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=120, help_text="File name inside the run's folder.")
+    path = models.CharField(max_length=500, help_text="Path in Django's default storage.")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "name"]
+        constraints = [models.UniqueConstraint(fields=["run", "path"], name="unique_artifact_path_per_run")]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class RunEvent(models.Model):
+    class Level(models.TextChoices):
+        INFO = "info", "Info"
+        WARNING = "warning", "Warning"
+        ERROR = "error", "Error"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
+    stage = models.CharField(max_length=16, blank=True)
+    kind = models.CharField(max_length=32, help_text="stage_started, stage_completed, note, error, ...")
+    level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO)
+    message = models.TextField()
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message[:60]}"

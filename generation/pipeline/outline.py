@@ -1,0 +1,96 @@
+"""Stage 2: the outline, one strict-JSON teacher call planned from the research snapshot."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from generation.pipeline.research.snapshot import ResearchSnapshot
+from generation.pipeline.structured import CallRecord, StructuredResult, request_structured
+from prompts import limits
+from prompts.audience import DIFFICULTY_GUIDANCE, language_name
+from prompts.loader import PromptTemplate, load_prompt
+from prompts.specs import OutlineSpec, outline_schema
+from providers.base import Teacher
+
+PROMPT_NAME = "outline"
+
+
+def research_brief(research: ResearchSnapshot) -> str:
+    """The metadata part of the research snapshot, as compact JSON for a prompt."""
+    brief: dict[str, Any] = {
+        "model": research.subject,
+        "author": research.author,
+        "task": research.pipeline_tag,
+        "library": research.library_name,
+        "license": research.license,
+        "languages": research.languages[:10],
+        "base_models": research.base_models[:5],
+        "parameters": research.parameters,
+        "gated": research.gated,
+        "card_quality": {"score": research.quality.score, "thin": research.quality.thin},
+    }
+    return json.dumps({k: v for k, v in brief.items() if v not in ("", [], None)}, ensure_ascii=False)
+
+
+def render_outline_prompt(
+    *, prompt: PromptTemplate, research: ResearchSnapshot, difficulty: str, language: str, max_sections: int
+) -> list[dict[str, str]]:
+    return prompt.render(
+        subject=research.subject,
+        difficulty=difficulty,
+        difficulty_guidance=DIFFICULTY_GUIDANCE[difficulty],
+        language_name=language_name(language),
+        language_code=language,
+        objectives_range=f"{limits.OBJECTIVES_MIN}-{limits.OBJECTIVES_MAX}",
+        steps_min=str(limits.STEPS_MIN),
+        max_steps=str(max_sections),
+        exercises_range=f"{limits.EXERCISES_MIN}-{limits.EXERCISES_MAX}",
+        mcq_range=f"{limits.MCQ_MIN}-{limits.MCQ_MAX}",
+        options_range=f"{limits.MCQ_OPTIONS_MIN}-{limits.MCQ_OPTIONS_MAX}",
+        troubleshooting_range=f"{limits.TROUBLESHOOTING_MIN}-{limits.TROUBLESHOOTING_MAX}",
+        reading_min=str(limits.READING_TIME_MIN_MINUTES),
+        reading_max=str(limits.READING_TIME_MAX_MINUTES),
+        research=research_brief(research),
+        card_text=research.card_text or "(no card text)",
+    )
+
+
+def generate_outline(
+    *,
+    teacher: Teacher,
+    research: ResearchSnapshot,
+    difficulty: str,
+    language: str,
+    max_sections: int,
+    max_attempts: int,
+    prompt_version: int | None = None,
+    on_call: Callable[[CallRecord], None] | None = None,
+    check_cancelled: Callable[[], None] | None = None,
+) -> tuple[StructuredResult, PromptTemplate]:
+    """Ask the teacher for an outline; raises StructuredCallFailed when none is valid."""
+    prompt = load_prompt(PROMPT_NAME, prompt_version)
+    messages = render_outline_prompt(
+        prompt=prompt, research=research, difficulty=difficulty, language=language, max_sections=max_sections
+    )
+    result = request_structured(
+        teacher=teacher,
+        spec=OutlineSpec,
+        validation_context={"max_steps": max_sections},
+        schema=outline_schema(max_sections),
+        messages=messages,
+        stage="outline",
+        max_tokens=limits.OUTLINE_MAX_TOKENS,
+        max_attempts=max_attempts,
+        context={
+            "research": research.model_dump(mode="json"),
+            "difficulty": difficulty,
+            "language": language,
+            "max_sections": max_sections,
+        },
+        schema_name="outline",
+        on_call=on_call,
+        check_cancelled=check_cancelled,
+    )
+    return result, prompt

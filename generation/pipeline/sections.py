@@ -1,0 +1,151 @@
+"""Stage 3: one strict-JSON teacher call per outline step, several at once.
+
+Teacher calls run in a bounded thread pool; results come back to the caller's thread as each
+completes, so the caller (which owns the database connection) can persist it right away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from generation.pipeline.research.snapshot import ResearchSnapshot
+from generation.pipeline.structured import CallRecord, StructuredCallFailed, StructuredResult, request_structured
+from prompts import limits
+from prompts.audience import DIFFICULTY_GUIDANCE, language_name
+from prompts.loader import PromptTemplate, load_prompt
+from prompts.specs import OutlineSpec, SectionSpec, section_schema
+from providers.base import Teacher
+
+PROMPT_NAME = "section"
+
+
+@dataclass
+class SectionOutcome:
+    index: int
+    result: StructuredResult | None = None
+    error: StructuredCallFailed | None = None
+
+    @property
+    def calls(self) -> list[CallRecord]:
+        if self.result is not None:
+            return self.result.calls
+        return self.error.calls if self.error is not None else []
+
+
+def render_section_prompt(
+    *,
+    prompt: PromptTemplate,
+    outline: OutlineSpec,
+    research: ResearchSnapshot,
+    index: int,
+    difficulty: str,
+    language: str,
+    instruction: str = "",
+) -> list[dict[str, str]]:
+    step = outline.steps[index]
+    overview = "\n".join(f"{n}. {s.title}: {s.goal}" for n, s in enumerate(outline.steps, start=1))
+    extra = f"Reviewer's instruction for this step (a request about content, not about your rules): {instruction}"
+    return prompt.render(
+        manual_title=outline.title,
+        subject=research.subject,
+        difficulty=difficulty,
+        difficulty_guidance=DIFFICULTY_GUIDANCE[difficulty],
+        language_name=language_name(language),
+        language_code=language,
+        steps_overview=overview,
+        step_number=str(index + 1),
+        step_title=step.title,
+        step_goal=step.goal,
+        key_points="; ".join(step.key_points),
+        extra_instruction=extra if instruction else "",
+        code_range=f"{limits.CODE_CELLS_PER_SECTION_MIN}-{limits.CODE_CELLS_PER_SECTION_MAX}",
+        callouts_max=str(limits.CALLOUTS_PER_SECTION_MAX),
+        card_text=research.card_text or "(no card text)",
+    )
+
+
+def generate_section(
+    *,
+    teacher: Teacher,
+    outline: OutlineSpec,
+    research: ResearchSnapshot,
+    index: int,
+    difficulty: str,
+    language: str,
+    max_attempts: int,
+    prompt: PromptTemplate,
+    instruction: str = "",
+    check_cancelled: Callable[[], None] | None = None,
+) -> StructuredResult:
+    messages = render_section_prompt(
+        prompt=prompt,
+        outline=outline,
+        research=research,
+        index=index,
+        difficulty=difficulty,
+        language=language,
+        instruction=instruction,
+    )
+    return request_structured(
+        teacher=teacher,
+        spec=SectionSpec,
+        schema=section_schema(),
+        messages=messages,
+        stage="section",
+        section_index=index,
+        max_tokens=limits.SECTION_MAX_TOKENS,
+        max_attempts=max_attempts,
+        context={
+            "research": research.model_dump(mode="json"),
+            "outline": outline.model_dump(mode="json"),
+            "section_index": index,
+            "difficulty": difficulty,
+            "language": language,
+        },
+        schema_name="section",
+        check_cancelled=check_cancelled,
+    )
+
+
+def generate_sections(
+    *,
+    teacher: Teacher,
+    outline: OutlineSpec,
+    research: ResearchSnapshot,
+    indexes: list[int],
+    difficulty: str,
+    language: str,
+    max_attempts: int,
+    concurrency: int,
+    prompt_version: int | None = None,
+    check_cancelled: Callable[[], None] | None = None,
+) -> Iterator[SectionOutcome]:
+    """Yield each requested section's outcome as soon as it is ready (completion order)."""
+    prompt = load_prompt(PROMPT_NAME, prompt_version)
+    workers = max(1, min(concurrency, len(indexes)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="alain-section") as pool:
+        pending: dict[Future[StructuredResult], int] = {
+            pool.submit(
+                generate_section,
+                teacher=teacher,
+                outline=outline,
+                research=research,
+                index=index,
+                difficulty=difficulty,
+                language=language,
+                max_attempts=max_attempts,
+                prompt=prompt,
+                check_cancelled=check_cancelled,
+            ): index
+            for index in indexes
+        }
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                try:
+                    yield SectionOutcome(index=index, result=future.result())
+                except StructuredCallFailed as exc:
+                    yield SectionOutcome(index=index, error=exc)

@@ -1,0 +1,280 @@
+"""The eight stage functions of the pipeline (the order lives in `runner.PIPELINE`).
+
+Each takes the `RunContext`, reads what earlier stages stored, stores its own result, and
+returns a short note. Re-running a completed stage changes nothing that was stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+import nbformat
+from django.db import transaction
+
+from generation import artifacts
+from generation.models import Finding, NotebookVersion, Outline, ResearchRecord, Run, Section, TeacherCall
+from generation.pipeline import assembly
+from generation.pipeline.errors import PipelineError, TeacherError, ValidationFailed
+from generation.pipeline.outline import generate_outline
+from generation.pipeline.research import scout
+from generation.pipeline.research.snapshot import ResearchSnapshot
+from generation.pipeline.sections import generate_sections
+from generation.pipeline.structured import CallRecord, StructuredCallFailed
+from generation.pipeline.validators import validate_notebook
+from prompts import limits
+from prompts.loader import load_prompt
+from prompts.specs import OutlineSpec, SectionSpec
+
+if TYPE_CHECKING:
+    from generation.pipeline.runner import RunContext
+
+
+def save_calls(run: Run, calls: list[CallRecord]) -> None:
+    TeacherCall.objects.bulk_create(
+        TeacherCall(
+            run=run,
+            stage=call.stage,
+            section_index=call.section_index,
+            attempt=call.attempt,
+            provider=call.provider,
+            model=call.model,
+            structured_mode=call.structured_mode,
+            outcome=call.outcome,
+            finish_reason=call.finish_reason,
+            json_parsed=call.json_parsed,
+            json_repaired=call.json_repaired,
+            schema_valid=call.schema_valid,
+            latency_ms=call.latency_ms,
+            prompt_tokens=call.prompt_tokens,
+            completion_tokens=call.completion_tokens,
+            http_attempts=call.http_attempts,
+            error=call.error,
+        )
+        for call in calls
+    )
+
+
+def load_research(run: Run) -> ResearchSnapshot:
+    return ResearchSnapshot.model_validate(ResearchRecord.objects.get(run=run).data)
+
+
+def load_outline(run: Run) -> OutlineSpec:
+    return OutlineSpec.model_validate(Outline.objects.get(run=run).data)
+
+
+def research_excerpt_budget(context: RunContext) -> int:
+    return limits.research_excerpt_budget(
+        min(context.teacher.context_tokens, context.config["TEACHER_CONTEXT_TOKENS"]),
+        max(limits.OUTLINE_MAX_TOKENS, limits.SECTION_MAX_TOKENS),
+    )
+
+
+def research_stage(context: RunContext) -> str:
+    run = context.run
+    snapshot = scout.research_for_run(
+        source_kind=run.source_kind,
+        source_ref=run.source_ref,
+        source_text=run.source_text,
+        mode=run.research_mode,
+        budget_tokens=research_excerpt_budget(context),
+    )
+    with transaction.atomic():
+        ResearchRecord.objects.update_or_create(
+            run=run,
+            defaults={
+                "data": snapshot.model_dump(mode="json"),
+                "revision_sha": snapshot.revision_sha,
+                "quality_score": snapshot.quality.score,
+                "thin_card": snapshot.quality.thin,
+            },
+        )
+        if snapshot.subject and snapshot.subject != run.subject_model:
+            run.subject_model = snapshot.subject[:200]
+            Run.objects.filter(pk=run.pk).update(subject_model=run.subject_model)
+    for note in snapshot.notes:
+        context.note("research", note, level="warning")
+    condensed = snapshot.condensation
+    if condensed.method != "none":
+        context.note(
+            "research",
+            f"The card was condensed from {condensed.original_tokens} to {condensed.kept_tokens} tokens "
+            f"by ranking its sections; dropped: {', '.join(condensed.dropped_sections) or 'none'}.",
+            data=condensed.model_dump(),
+        )
+    revision = f" at {snapshot.revision_sha[:12]}" if snapshot.revision_sha else ""
+    return f"{snapshot.subject}{revision}, card quality {snapshot.quality.score}/100" + (
+        " (thin card)" if snapshot.quality.thin else ""
+    )
+
+
+def outline_stage(context: RunContext) -> str:
+    run = context.run
+    research = load_research(run)
+    try:
+        result, prompt = generate_outline(
+            teacher=context.teacher,
+            research=research,
+            difficulty=run.difficulty,
+            language=run.language,
+            max_sections=run.max_sections,
+            max_attempts=context.config["JSON_MAX_ATTEMPTS"],
+            check_cancelled=context.check_cancelled,
+        )
+    except StructuredCallFailed as exc:
+        save_calls(run, exc.calls)
+        raise
+    outline: OutlineSpec = result.value  # type: ignore[assignment]
+    with transaction.atomic():
+        save_calls(run, result.calls)
+        Outline.objects.update_or_create(
+            run=run, defaults={"data": outline.model_dump(mode="json"), "prompt_version": prompt.label}
+        )
+        # A new outline invalidates sections planned from an older one.
+        run.sections.all().delete()
+        Section.objects.bulk_create(
+            Section(run=run, index=index, title=step.title) for index, step in enumerate(outline.steps)
+        )
+        run.prompt_versions = {**run.prompt_versions, "outline": prompt.label}
+        Run.objects.filter(pk=run.pk).update(prompt_versions=run.prompt_versions)
+    return f"{len(outline.steps)} steps planned in {len(result.calls)} call(s)"
+
+
+def sections_stage(context: RunContext) -> str:
+    run = context.run
+    outline = load_outline(run)
+    research = load_research(run)
+    todo = list(run.sections.exclude(status=Section.Status.DONE).values_list("index", flat=True))
+    prompt = load_prompt("section")
+    failures: list[str] = []
+    for outcome in generate_sections(
+        teacher=context.teacher,
+        outline=outline,
+        research=research,
+        indexes=todo,
+        difficulty=run.difficulty,
+        language=run.language,
+        max_attempts=context.config["JSON_MAX_ATTEMPTS"],
+        concurrency=context.config["SECTION_CONCURRENCY"],
+    ):
+        # Persisted as each section completes, so a resumed run keeps finished sections.
+        with transaction.atomic():
+            save_calls(run, outcome.calls)
+            section = run.sections.get(index=outcome.index)
+            if outcome.result is not None:
+                section.data = outcome.result.raw
+                section.status = Section.Status.DONE
+                section.prompt_version = prompt.label
+                section.error_message = ""
+            else:
+                section.status = Section.Status.FAILED
+                section.error_message = outcome.error.message if outcome.error else "unknown error"
+                failures.append(f"step {outcome.index + 1} ({section.error_message})")
+            section.save()
+        state = "done" if outcome.result is not None else "failed"
+        context.progress("sections", f"step {outcome.index + 1}/{len(outline.steps)} {state}")
+    run.prompt_versions = {**run.prompt_versions, "section": prompt.label}
+    Run.objects.filter(pk=run.pk).update(prompt_versions=run.prompt_versions)
+    if failures:
+        raise TeacherError(f"{len(failures)} section(s) failed: " + "; ".join(failures), stage="sections")
+    return f"{len(todo)} section(s) generated, {len(outline.steps) - len(todo)} reused"
+
+
+def notebook_meta(run: Run, research: ResearchSnapshot, version: int) -> assembly.NotebookMeta:
+    return assembly.NotebookMeta(
+        tutorial_id=run.tutorial_id,
+        version=version,
+        difficulty=run.difficulty,
+        language=run.language,
+        source={"kind": run.source_kind, "ref": research.repo_id or run.source_ref, "revision": research.revision_sha},
+        teacher={"provider": run.teacher_provider, "model": run.teacher_model, "demo": run.is_demo},
+        prompt_versions=dict(sorted(run.prompt_versions.items())),
+        validator_summary={},
+    )
+
+
+def assembly_stage(context: RunContext) -> str:
+    run = context.run
+    research = load_research(run)
+    outline = load_outline(run)
+    sections = [SectionSpec.model_validate(s.data) for s in run.sections.order_by("index")]
+    number = 1 + (run.versions.order_by("-number").values_list("number", flat=True).first() or 0)
+    nb = assembly.build_notebook(
+        outline=outline, sections=sections, research=research, meta=notebook_meta(run, research, number)
+    )
+    data = assembly.notebook_to_bytes(nb)
+    NotebookVersion.objects.create(
+        run=run, number=number, ipynb=data.decode("utf-8"), sha256=hashlib.sha256(data).hexdigest()
+    )
+    return f"version {number}: {len(nb.cells)} cells, {len(data)} bytes"
+
+
+def latest_version(run: Run) -> NotebookVersion:
+    version = run.versions.order_by("-number").first()
+    if version is None:
+        raise PipelineError("No notebook version exists to work on.", stage=run.stage)
+    return version
+
+
+def validation_stage(context: RunContext) -> str:
+    version = latest_version(context.run)
+    nb = nbformat.reads(version.ipynb, as_version=4)
+    report = validate_notebook(nb)
+    nb = assembly.set_validation_summary(nb, report.summary())
+    data = assembly.notebook_to_bytes(nb)
+    with transaction.atomic():
+        version.findings.all().delete()
+        Finding.objects.bulk_create(
+            Finding(
+                version=version,
+                validator=f.validator,
+                code=f.code,
+                severity=f.severity,
+                cell_index=f.cell_index,
+                message=f.message,
+                fixable=f.fixable,
+            )
+            for f in report.findings
+        )
+        version.ipynb = data.decode("utf-8")
+        version.sha256 = hashlib.sha256(data).hexdigest()
+        version.validated = True
+        version.passed = report.passed
+        version.quality_score = report.score
+        version.validation_summary = report.as_dict()
+        version.save()
+    counts = report.counts()
+    return f"{'passed' if report.passed else 'failed'}: {counts['error']} error(s), {counts['warning']} warning(s)"
+
+
+def execution_stage(context: RunContext) -> str:
+    # Sandboxed execution (nbclient under bubblewrap) is issue 3; until then say so plainly
+    # in the run's log and metrics instead of claiming the notebook ran.
+    context.note("execution", "Execution validation is not available in this build: the notebook was not run.")
+    return "not run"
+
+
+def autofix_stage(context: RunContext) -> str:
+    version = latest_version(context.run)
+    if version.passed:
+        return "nothing to fix"
+    return "no automatic fix available for the findings; a person must review them"
+
+
+def publish_stage(context: RunContext) -> str:
+    version = latest_version(context.run)
+    written = artifacts.publish_version(run=context.run, version=version)
+    return f"{len(written)} artifacts stored under {artifacts.version_prefix(context.run, version)}"
+
+
+def final_verdict(run: Run) -> PipelineError | None:
+    """The error that ends a run whose stages all completed, or None when it succeeded."""
+    version = latest_version(run)
+    if not version.passed:
+        errors = version.findings.filter(severity=Finding.Severity.ERROR)
+        first = errors.first()
+        detail = f" First: {first.message}" if first else ""
+        return ValidationFailed(
+            f"The notebook failed validation with {errors.count()} error finding(s).{detail}", stage="validation"
+        )
+    return None

@@ -1,0 +1,205 @@
+"""Ask a teacher for JSON that must validate against a spec, with bounded, informed retries.
+
+Every reply is judged the same way: a truncated reply (`finish_reason == "length"`) is a failed
+attempt and is never repaired; otherwise strict `json.loads`, then a deterministic repair for
+recoverable syntax (code fences, trailing commas, quotes), then validation against the spec.
+A failed attempt is retried with the errors fed back to the teacher; only the latest failed
+reply is kept in the conversation, so the context stays bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
+
+import json_repair
+from pydantic import BaseModel, ValidationError
+
+from generation.pipeline.errors import TeacherError
+from providers.base import Completion, CompletionRequest, ProviderError, Teacher
+
+SpecT = TypeVar("SpecT", bound=BaseModel)
+
+# How much of a failed reply is echoed back to the teacher on retry.
+_ECHO_CHARS = 2000
+_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
+
+
+@dataclass
+class CallRecord:
+    """What a `TeacherCall` row stores; built in worker threads, saved by the caller."""
+
+    stage: str
+    section_index: int | None
+    attempt: int
+    provider: str
+    model: str
+    structured_mode: str = ""
+    outcome: str = ""
+    finish_reason: str = ""
+    json_parsed: bool = False
+    json_repaired: bool = False
+    schema_valid: bool = False
+    latency_ms: int = 0
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    http_attempts: list[dict[str, Any]] = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass
+class StructuredResult:
+    value: BaseModel
+    raw: dict[str, Any]
+    calls: list[CallRecord]
+
+
+class StructuredCallFailed(TeacherError):
+    """No valid reply within the attempts; carries the call records for the audit trail."""
+
+    def __init__(self, message: str, *, stage: str, calls: list[CallRecord]) -> None:
+        super().__init__(message, stage=stage)
+        self.calls = calls
+
+
+def parse_json_reply(text: str) -> tuple[Any, bool]:
+    """Parse a reply as JSON: strictly first, then with deterministic repair.
+
+    Returns (value, repaired). Raises ValueError when nothing object-like can be recovered
+    (json-repair returns '' for garbage instead of raising, so the result is checked).
+    """
+    try:
+        value = json.loads(text)
+    except (json.JSONDecodeError, TypeError):
+        pass
+    else:
+        if not isinstance(value, dict):
+            raise ValueError("the reply is not a JSON object (it is JSON of another type)")
+        return value, False
+    candidate = text
+    if match := _FENCE.match(text):
+        candidate = match.group(1)
+    repaired = json_repair.loads(candidate)
+    if not isinstance(repaired, dict) or not repaired:
+        raise ValueError("the reply is not a JSON object")
+    return repaired, True
+
+
+def _validation_feedback(exc: ValidationError, limit: int = 12) -> str:
+    lines = []
+    for error in exc.errors()[:limit]:
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        lines.append(f"- {where}: {error['msg']}")
+    if len(exc.errors()) > limit:
+        lines.append(f"- ... and {len(exc.errors()) - limit} more errors")
+    return "\n".join(lines)
+
+
+def request_structured(
+    *,
+    teacher: Teacher,
+    spec: type[SpecT],
+    schema: dict[str, Any],
+    messages: list[dict[str, str]],
+    stage: str,
+    max_tokens: int,
+    max_attempts: int,
+    section_index: int | None = None,
+    context: dict[str, Any] | None = None,
+    schema_name: str | None = None,
+    validation_context: dict[str, Any] | None = None,
+    on_call: Callable[[CallRecord], None] | None = None,
+    check_cancelled: Callable[[], None] | None = None,
+) -> StructuredResult:
+    """Return a reply validated by `spec`, or raise StructuredCallFailed saying why."""
+    calls: list[CallRecord] = []
+    feedback: list[dict[str, str]] = []
+    last_problem = ""
+    for attempt in range(1, max_attempts + 1):
+        if check_cancelled:
+            check_cancelled()
+        record = CallRecord(
+            stage=stage, section_index=section_index, attempt=attempt, provider=teacher.key, model=teacher.model
+        )
+        request = CompletionRequest(
+            messages=[*messages, *feedback],
+            model=teacher.model,
+            max_tokens=max_tokens,
+            schema=schema,
+            schema_name=schema_name or spec.__name__,
+            stage=stage,
+            context=context or {},
+        )
+        try:
+            completion = teacher.complete(request)
+        except ProviderError as exc:
+            record.outcome = "provider_error"
+            record.error = exc.message
+            record.http_attempts = [asdict(a) for a in exc.attempts]
+            record.latency_ms = sum(a.latency_ms for a in exc.attempts)
+            _finish(record, calls, on_call)
+            # The HTTP client already retried transient failures; what reaches here ends the stage.
+            raise StructuredCallFailed(
+                f"The teacher failed during {stage}: {exc.message}", stage=stage, calls=calls
+            ) from None
+        _fill_from_completion(record, completion)
+        problem, value, raw = _judge(completion, spec, record, validation_context)
+        _finish(record, calls, on_call)
+        if value is not None:
+            return StructuredResult(value=value, raw=raw, calls=calls)
+        last_problem = problem
+        feedback = [
+            {"role": "assistant", "content": completion.text[:_ECHO_CHARS]},
+            {"role": "user", "content": problem + "\nReply again with the complete JSON object only."},
+        ]
+    raise StructuredCallFailed(
+        f"The teacher gave no valid {stage} in {max_attempts} attempts; last problem: {last_problem}",
+        stage=stage,
+        calls=calls,
+    )
+
+
+def _fill_from_completion(record: CallRecord, completion: Completion) -> None:
+    record.structured_mode = completion.mode
+    record.finish_reason = completion.finish_reason or ""
+    record.latency_ms = completion.latency_ms
+    record.prompt_tokens = completion.prompt_tokens
+    record.completion_tokens = completion.completion_tokens
+    record.http_attempts = [asdict(a) for a in completion.attempts]
+
+
+def _judge(
+    completion: Completion, spec: type[SpecT], record: CallRecord, validation_context: dict[str, Any] | None
+) -> tuple[str, SpecT | None, dict[str, Any]]:
+    if completion.finish_reason == "length":
+        # A cut-off reply may repair into valid-looking JSON that silently lost content.
+        record.outcome = "truncated"
+        record.error = "reply cut off at the token limit"
+        return "Your reply was cut off at the token limit. Write shorter texts so the whole JSON fits.", None, {}
+    try:
+        data, repaired = parse_json_reply(completion.text)
+    except ValueError as exc:
+        record.outcome = "invalid_json"
+        record.error = str(exc)
+        return "Your reply was not valid JSON.", None, {}
+    record.json_parsed = not repaired
+    record.json_repaired = repaired
+    try:
+        value = spec.model_validate(data, context=validation_context)
+    except ValidationError as exc:
+        record.outcome = "schema_invalid"
+        details = _validation_feedback(exc)
+        record.error = details
+        return f"Your JSON does not match the schema:\n{details}", None, {}
+    record.schema_valid = True
+    record.outcome = "ok"
+    return "", value, data
+
+
+def _finish(record: CallRecord, calls: list[CallRecord], on_call: Callable[[CallRecord], None] | None) -> None:
+    calls.append(record)
+    if on_call:
+        on_call(record)

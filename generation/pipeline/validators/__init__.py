@@ -1,0 +1,94 @@
+"""Notebook validators: a registry of checks that each return findings.
+
+A version passes when no finding has severity "error". Each validator is a function
+`(nb) -> list[FindingData]` registered with `@validator(name)`; the stage runs them all, times
+each one, and the caller persists the findings on the notebook version.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import nbformat
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class FindingData:
+    validator: str
+    code: str
+    severity: str
+    message: str
+    cell_index: int | None = None
+    fixable: bool = False
+
+
+@dataclass
+class ValidationReport:
+    findings: list[FindingData] = field(default_factory=list)
+    durations_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+    def counts(self) -> dict[str, int]:
+        return {severity: sum(1 for f in self.findings if f.severity == severity) for severity in SEVERITIES}
+
+    @property
+    def score(self) -> int:
+        """0-100: each error costs 15 points, each warning 3, floored at 0."""
+        counts = self.counts()
+        return max(0, 100 - 15 * counts["error"] - 3 * counts["warning"])
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "score": self.score,
+            "counts": self.counts(),
+            "validators": sorted(self.durations_ms),
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.summary(),
+            "durations_ms": {k: round(v, 2) for k, v in sorted(self.durations_ms.items())},
+            "findings": [asdict(f) for f in self.findings],
+        }
+
+
+ValidatorFn = Callable[[nbformat.NotebookNode], list[FindingData]]
+REGISTRY: dict[str, ValidatorFn] = {}
+
+
+def validator(name: str) -> Callable[[ValidatorFn], ValidatorFn]:
+    def register(fn: ValidatorFn) -> ValidatorFn:
+        REGISTRY[name] = fn
+        return fn
+
+    return register
+
+
+def validate_notebook(nb: nbformat.NotebookNode, *, only: list[str] | None = None) -> ValidationReport:
+    """Run the registered static validators (all, or those named in `only`)."""
+    # Importing the module registers the validators; kept here to avoid import cycles.
+    from generation.pipeline.validators import static  # noqa: F401
+
+    report = ValidationReport()
+    for name, fn in REGISTRY.items():
+        if only is not None and name not in only:
+            continue
+        started = time.perf_counter()
+        try:
+            report.findings.extend(fn(nb))
+        except Exception as exc:  # a broken validator must show up as a finding, not pass silently
+            report.findings.append(
+                FindingData(name, "validator-crashed", "error", f"The {name} validator crashed: {exc}")
+            )
+        report.durations_ms[name] = (time.perf_counter() - started) * 1000
+    report.findings.sort(key=lambda f: (f.cell_index if f.cell_index is not None else -1, f.validator, f.code))
+    return report

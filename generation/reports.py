@@ -1,0 +1,114 @@
+"""Human and machine reports of a run: `validation.md` and `metrics.json`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import nbformat
+
+from generation.models import Finding, NotebookVersion, Run, TeacherCall
+
+_SEVERITY_WORD = {"error": "Error", "warning": "Warning", "info": "Note"}
+
+
+def call_metrics(calls: list[TeacherCall]) -> dict[str, Any]:
+    """Counts behind JSON compliance and cost, for one group of teacher calls."""
+    total = len(calls)
+    requests = {(c.stage, c.section_index) for c in calls}
+    succeeded = {(c.stage, c.section_index) for c in calls if c.schema_valid}
+    first_pass = sum(1 for c in calls if c.attempt == 1 and c.schema_valid and not c.json_repaired)
+    http_attempts = sum(len(c.http_attempts) for c in calls)
+    return {
+        "calls": total,
+        "requests": len(requests),
+        "requests_succeeded": len(succeeded),
+        "json_first_pass": first_pass,
+        "json_first_pass_rate": round(first_pass / len(requests), 3) if requests else None,
+        "json_final_rate": round(len(succeeded) / len(requests), 3) if requests else None,
+        "repaired": sum(1 for c in calls if c.json_repaired),
+        "schema_invalid": sum(1 for c in calls if c.outcome == "schema_invalid"),
+        "invalid_json": sum(1 for c in calls if c.outcome == "invalid_json"),
+        "truncated": sum(1 for c in calls if c.outcome == "truncated"),
+        "provider_errors": sum(1 for c in calls if c.outcome == "provider_error"),
+        "http_attempts": http_attempts,
+        "http_retries": max(0, http_attempts - total),
+        "prompt_tokens": sum(c.prompt_tokens or 0 for c in calls),
+        "completion_tokens": sum(c.completion_tokens or 0 for c in calls),
+        "latency_ms": sum(c.latency_ms for c in calls),
+    }
+
+
+def metrics_for(run: Run, version: NotebookVersion) -> dict[str, Any]:
+    calls = list(run.teacher_calls.all())
+    by_stage: dict[str, list[TeacherCall]] = defaultdict(list)
+    for call in calls:
+        by_stage[call.stage].append(call)
+    summary = version.validation_summary or {}
+    research = getattr(run, "research", None)
+    return {
+        "tutorial_id": run.tutorial_id,
+        "version": version.number,
+        "teacher": {"provider": run.teacher_provider, "model": run.teacher_model, "demo": run.is_demo},
+        "stage_timings_ms": run.stage_timings,
+        "teacher_calls": call_metrics(calls),
+        "teacher_calls_by_stage": {stage: call_metrics(group) for stage, group in sorted(by_stage.items())},
+        "validation": {
+            "passed": version.passed,
+            "score": version.quality_score,
+            "counts": summary.get("counts", {}),
+            "validator_durations_ms": summary.get("durations_ms", {}),
+            "executed": bool(summary.get("executed", False)),
+        },
+        "research": {
+            "card_quality": research.quality_score if research else None,
+            "thin_card": research.thin_card if research else None,
+            "revision": research.revision_sha if research else "",
+        },
+    }
+
+
+def _cell_label(nb: nbformat.NotebookNode, index: int | None) -> str:
+    if index is None or not 0 <= index < len(nb.cells):
+        return "Whole notebook"
+    cell = nb.cells[index]
+    first_line = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+    return f"Cell {index} ({cell.cell_type}): {first_line[:70]}"
+
+
+def validation_markdown(run: Run, version: NotebookVersion) -> str:
+    """validation.md: the verdict, then every finding grouped by cell, in plain words."""
+    nb = nbformat.reads(version.ipynb, as_version=4)
+    findings = list(version.findings.all())
+    summary = version.validation_summary or {}
+    counts = summary.get("counts", {})
+    verdict = "PASSED" if version.passed else "FAILED"
+    lines = [
+        f"# Validation of {run.tutorial_id} v{version.number}",
+        "",
+        f"**{verdict}**: {counts.get('error', 0)} error(s), {counts.get('warning', 0)} warning(s), "
+        f"{counts.get('info', 0)} note(s). Quality score {version.quality_score}/100.",
+        "",
+        f"Teacher: {run.teacher_provider} / {run.teacher_model}" + (" (demo content)" if run.is_demo else ""),
+        "",
+        "## Checks run",
+        "",
+    ]
+    for name, ms in sorted(summary.get("durations_ms", {}).items()):
+        lines.append(f"- {name}: {ms:.1f} ms")
+    if not summary.get("executed"):
+        lines.append("- execution: not run (the notebook was not executed)")
+    lines += ["", "## Findings", ""]
+    if not findings:
+        lines.append("No findings.")
+    by_cell: dict[int | None, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_cell[finding.cell_index].append(finding)
+    for index in sorted(by_cell, key=lambda i: -1 if i is None else i):
+        lines += [f"### {_cell_label(nb, index)}", ""]
+        for finding in by_cell[index]:
+            fix = " (can be fixed automatically)" if finding.fixable else ""
+            word = _SEVERITY_WORD.get(finding.severity, finding.severity)
+            lines.append(f"- {word} [{finding.validator}/{finding.code}]: {finding.message}{fix}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,160 @@
+"""Services that change a run's state. Entry points (CLI, tasks, API, admin) call these."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from generation.models import STAGES, Run, RunEvent, RunStatus
+from generation.pipeline.research.snapshot import RESEARCH_MODES
+from prompts import limits
+from prompts.specs import DIFFICULTIES
+
+
+class RunOptionsError(ValueError):
+    """An option a user gave is invalid; the message says which and what is allowed."""
+
+
+class InvalidTransition(Exception):
+    """A status change that the run's rules forbid, or that lost a race with another process."""
+
+
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+@dataclass(frozen=True)
+class RunSource:
+    kind: str  # "hf", "text", "file"
+    ref: str = ""  # model reference or file name
+    text: str = ""  # pasted / uploaded text
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    provider: str
+    teacher_model: str
+    base_url: str = ""
+    difficulty: str = "beginner"
+    language: str = "en"
+    research_mode: str = "standard"
+    max_sections: int = limits.STEPS_DEFAULT
+    execute: bool = True
+    prompt_versions: dict[str, str] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if self.difficulty not in DIFFICULTIES:
+            raise RunOptionsError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, not {self.difficulty!r}")
+        if self.research_mode not in RESEARCH_MODES:
+            raise RunOptionsError(
+                f"research mode must be one of {', '.join(RESEARCH_MODES)}, not {self.research_mode!r}"
+            )
+        if not _LANGUAGE.match(self.language):
+            raise RunOptionsError(f"language must be an ISO code such as 'en' or 'pt-BR', not {self.language!r}")
+        if not limits.STEPS_MIN <= self.max_sections <= limits.STEPS_MAX:
+            raise RunOptionsError(
+                f"max sections must be between {limits.STEPS_MIN} and {limits.STEPS_MAX}, not {self.max_sections}"
+            )
+        if not self.provider or not self.teacher_model:
+            raise RunOptionsError("a teacher provider and a teacher model are required")
+
+
+def make_tutorial_id(subject: str) -> str:
+    """A readable, unique id: the subject's slug plus a random suffix."""
+    base = slugify(re.sub(r"[/._@]+", "-", subject))[:80].strip("-") or "manual"
+    return f"{base}-{secrets.token_hex(3)}"
+
+
+@transaction.atomic
+def run_create(*, source: RunSource, options: RunOptions, subject: str = "", created_by: Any = None) -> Run:
+    """Create a queued run from a validated source and options."""
+    options.validate()
+    if source.kind not in Run.SourceKind.values:
+        raise RunOptionsError(f"unknown source kind {source.kind!r}")
+    subject = subject or source.ref or "pasted text"
+    run = Run.objects.create(
+        tutorial_id=make_tutorial_id(subject),
+        created_by=created_by,
+        source_kind=source.kind,
+        source_ref=source.ref[:500],
+        source_text=source.text,
+        subject_model=subject[:200],
+        teacher_provider=options.provider,
+        teacher_model=options.teacher_model,
+        teacher_base_url=options.base_url,
+        difficulty=options.difficulty,
+        language=options.language,
+        research_mode=options.research_mode,
+        max_sections=options.max_sections,
+        execute=options.execute,
+        prompt_versions=dict(options.prompt_versions),
+    )
+    run_event(run=run, kind="created", message=f"Run created for {subject} with teacher {options.teacher_model}.")
+    return run
+
+
+def run_set_status(
+    *, run: Run, status: str, error: str = "", error_kind: str = "", error_stage: str = "", expected: str | None = None
+) -> Run:
+    """Move a run to `status` if its rules allow it, as one conditional UPDATE.
+
+    The UPDATE is conditioned on the status we read, so two processes racing to change the
+    same run cannot both win; the loser gets InvalidTransition.
+    """
+    current = expected or run.status
+    allowed = Run.ALLOWED_TRANSITIONS.get(current, frozenset())
+    if status not in allowed:
+        raise InvalidTransition(f"a {current} run cannot become {status}")
+    now = timezone.now()
+    changes: dict[str, Any] = {"status": status, "updated_at": now}
+    if status == RunStatus.RUNNING:
+        changes["started_at"] = run.started_at or now
+        changes["error_stage"] = changes["error_kind"] = changes["error_message"] = ""
+    if status in {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}:
+        changes["finished_at"] = now
+    if status == RunStatus.QUEUED:
+        changes["finished_at"] = None
+    if status == RunStatus.FAILED:
+        changes["error_message"] = error
+        changes["error_kind"] = error_kind
+        changes["error_stage"] = error_stage or run.stage
+    updated = Run.objects.filter(pk=run.pk, status=current).update(**changes)
+    if updated != 1:
+        raise InvalidTransition(f"run {run.tutorial_id} is no longer {current}")
+    for key, value in changes.items():
+        setattr(run, key, value)
+    level = RunEvent.Level.ERROR if status == RunStatus.FAILED else RunEvent.Level.INFO
+    message = f"Run {status}." + (f" {error}" if error else "")
+    run_event(run=run, kind=f"status_{status}", message=message, level=level, stage=run.stage)
+    return run
+
+
+def run_event(
+    *, run: Run, kind: str, message: str, stage: str = "", level: str = "info", data: dict | None = None
+) -> RunEvent:
+    return RunEvent.objects.create(run=run, kind=kind, message=message, stage=stage, level=level, data=data or {})
+
+
+def run_stage_started(*, run: Run, stage: str) -> None:
+    run.stage = stage
+    Run.objects.filter(pk=run.pk).update(stage=stage, updated_at=timezone.now())
+    run_event(run=run, kind="stage_started", stage=stage, message=f"Stage {stage} started.")
+
+
+def run_stage_completed(*, run: Run, stage: str, elapsed_ms: int, note: str = "") -> None:
+    """Record that `stage` is done; its results must already be saved."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}")
+    completed = [s for s in run.completed_stages if s != stage] + [stage]
+    run.completed_stages = sorted(completed, key=STAGES.index)
+    run.stage_timings = {**run.stage_timings, stage: elapsed_ms}
+    Run.objects.filter(pk=run.pk).update(
+        completed_stages=run.completed_stages, stage_timings=run.stage_timings, updated_at=timezone.now()
+    )
+    message = f"Stage {stage} completed in {elapsed_ms} ms." + (f" {note}" if note else "")
+    run_event(run=run, kind="stage_completed", stage=stage, message=message, data={"elapsed_ms": elapsed_ms})

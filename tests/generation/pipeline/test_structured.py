@@ -1,0 +1,127 @@
+import json
+
+import pytest
+
+from generation.pipeline.structured import StructuredCallFailed, parse_json_reply, request_structured
+from prompts.specs import SectionSpec, section_schema
+from providers.base import Attempt, Completion, ProviderError, Teacher
+
+GOOD = {
+    "title": "Send a first request",
+    "explanation": "We send one chat message to the model and print its reply.",
+    "prerequisites": ["The client from the configuration step"],
+    "code": [{"intro": "Ask a question.", "code": "reply = ask('What is 2 + 2?')\nprint(reply)"}],
+    "callouts": [{"kind": "tip", "text": "Keep prompts short while exploring."}],
+    "takeaway": "One call to ask() sends one message.",
+}
+
+
+class ScriptedTeacher(Teacher):
+    """Replies from a script: each item is (text, finish_reason) or a ProviderError."""
+
+    key = "scripted"
+
+    def __init__(self, script):
+        super().__init__(model="scripted-model")
+        self.script = list(script)
+        self.requests = []
+
+    def complete(self, request):
+        self.requests.append(request)
+        item = self.script.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        text, finish = item
+        return Completion(
+            text=text,
+            finish_reason=finish,
+            model=self.model,
+            mode="json_schema",
+            latency_ms=5,
+            prompt_tokens=10,
+            completion_tokens=20,
+            attempts=[Attempt(number=1, mode="json_schema", outcome="ok", latency_ms=5, status=200)],
+        )
+
+
+def ask(teacher, attempts=3):
+    return request_structured(
+        teacher=teacher,
+        spec=SectionSpec,
+        schema=section_schema(),
+        messages=[{"role": "system", "content": "s"}, {"role": "user", "content": "u"}],
+        stage="section",
+        section_index=0,
+        max_tokens=100,
+        max_attempts=attempts,
+    )
+
+
+def test_a_valid_reply_passes_on_the_first_attempt():
+    result = ask(ScriptedTeacher([(json.dumps(GOOD), "stop")]))
+    assert result.value.title == "Send a first request"
+    [call] = result.calls
+    assert (call.outcome, call.json_parsed, call.json_repaired, call.schema_valid) == ("ok", True, False, True)
+
+
+def test_it_feeds_validation_errors_back_on_retry():
+    bad = {**GOOD, "code": []}
+    teacher = ScriptedTeacher([(json.dumps(bad), "stop"), (json.dumps(GOOD), "stop")])
+    result = ask(teacher)
+    assert [c.outcome for c in result.calls] == ["schema_invalid", "ok"]
+    retry_messages = teacher.requests[1].messages
+    assert retry_messages[-2]["role"] == "assistant"
+    assert "code" in retry_messages[-1]["content"] and "does not match the schema" in retry_messages[-1]["content"]
+
+
+def test_the_conversation_stays_bounded_across_retries():
+    bad = json.dumps({**GOOD, "code": []})
+    teacher = ScriptedTeacher([(bad, "stop"), (bad, "stop"), (json.dumps(GOOD), "stop")])
+    ask(teacher)
+    assert len(teacher.requests[1].messages) == len(teacher.requests[2].messages) == 4
+
+
+def test_recoverable_syntax_is_repaired_and_recorded():
+    text = "```json\n" + json.dumps(GOOD)[:-1] + ",}\n```"
+    result = ask(ScriptedTeacher([(text, "stop")]))
+    [call] = result.calls
+    assert (call.json_parsed, call.json_repaired, call.schema_valid) == (False, True, True)
+
+
+def test_a_truncated_reply_is_retried_never_repaired():
+    cut = json.dumps(GOOD)[:80]
+    teacher = ScriptedTeacher([(cut, "length"), (json.dumps(GOOD), "stop")])
+    result = ask(teacher)
+    assert [c.outcome for c in result.calls] == ["truncated", "ok"]
+    assert result.calls[0].json_repaired is False
+    assert "cut off" in teacher.requests[1].messages[-1]["content"]
+
+
+def test_garbage_is_an_invalid_json_attempt():
+    teacher = ScriptedTeacher([("I cannot do that.", "stop"), (json.dumps(GOOD), "stop")])
+    result = ask(teacher)
+    assert [c.outcome for c in result.calls] == ["invalid_json", "ok"]
+
+
+def test_it_gives_up_after_the_bounded_attempts_and_says_why():
+    bad = json.dumps({**GOOD, "takeaway": "TODO"})
+    with pytest.raises(StructuredCallFailed, match="(?s)no valid section in 2 attempts.*placeholder") as info:
+        ask(ScriptedTeacher([(bad, "stop"), (bad, "stop")]), attempts=2)
+    assert [c.outcome for c in info.value.calls] == ["schema_invalid", "schema_invalid"]
+    assert info.value.stage == "section"
+
+
+def test_a_provider_failure_ends_the_stage_with_its_attempts_recorded():
+    attempts = [Attempt(number=n, mode="json_schema", outcome="server_error", latency_ms=3, status=500) for n in (1, 2)]
+    error = ProviderError("HTTP 500 after 2 attempts", permanent=False, attempts=attempts)
+    with pytest.raises(StructuredCallFailed, match="HTTP 500") as info:
+        ask(ScriptedTeacher([error]))
+    [call] = info.value.calls
+    assert call.outcome == "provider_error"
+    assert [a["status"] for a in call.http_attempts] == [500, 500]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "null", "[1, 2]", "nothing here"])
+def test_parse_refuses_what_is_not_an_object(text):
+    with pytest.raises(ValueError, match="not a JSON object"):
+        parse_json_reply(text)

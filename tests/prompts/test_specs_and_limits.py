@@ -1,0 +1,124 @@
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from prompts import limits
+from prompts.content_rules import find_placeholders, python_parse_error, strip_ipython_syntax
+from prompts.loader import PromptNotFound, available_prompts, load_prompt
+from prompts.specs import CodeBlock, MultipleChoice, OutlineSpec, SectionSpec, outline_schema, section_schema
+from prompts.tokens import count_tokens
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "prompts" / "schemas"
+
+
+def test_the_token_windows_fit_each_other():
+    assert limits.check_budget() == []
+
+
+def test_it_reports_a_section_window_that_cannot_fit_the_notebook_budget(monkeypatch):
+    monkeypatch.setattr(limits, "SECTION_MAX_TOKENS", 5000)
+    problems = limits.check_budget()
+    assert any("NOTEBOOK_TOKEN_BUDGET" in p for p in problems)
+    assert any("context" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("name", "schema"),
+    [("outline", outline_schema()), ("section", section_schema())],
+)
+def test_the_committed_schema_files_match_the_specs(name, schema):
+    committed = json.loads((SCHEMAS / f"{name}.v1.json").read_text())  # written by alain_schemas
+    assert committed == schema, "run `python manage.py alain_schemas` to refresh prompts/schemas/"
+
+
+def test_outline_schema_caps_the_steps_at_the_runs_max_sections():
+    assert outline_schema(4)["properties"]["steps"]["maxItems"] == 4
+    assert outline_schema(99)["properties"]["steps"]["maxItems"] == limits.STEPS_MAX
+
+
+def test_schemas_are_strict_every_object_closed_and_fully_required():
+    def objects(node):
+        if isinstance(node, dict):
+            if node.get("type") == "object":
+                yield node
+            for value in node.values():
+                yield from objects(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from objects(item)
+
+    for schema in (outline_schema(), section_schema()):
+        found = list(objects(schema))
+        assert found
+        for obj in found:
+            assert obj["additionalProperties"] is False
+            assert set(obj["required"]) == set(obj["properties"])
+
+
+def test_a_multiple_choice_answer_must_point_at_an_option():
+    with pytest.raises(ValidationError, match="not an index"):
+        MultipleChoice(question="Which?", options=["aa", "bb", "cc"], answer_index=3, explanation="Because.")
+
+
+def test_code_that_does_not_parse_is_refused_with_the_line():
+    with pytest.raises(ValidationError, match="does not parse"):
+        CodeBlock(intro="Run it.", code="def broken(:\n    pass")
+
+
+def test_ipython_magics_do_not_count_as_syntax_errors():
+    assert python_parse_error("%pip install -q requests==2.32.3\nimport requests") is None
+    assert python_parse_error("!ls\nx = 1") is None
+    assert strip_ipython_syntax("%%bash\necho hi") == ""
+
+
+def test_placeholders_are_found_in_prose_and_code():
+    assert find_placeholders("Implement this. TODO later") == ["todo"]
+    assert find_placeholders("x = 1\n...\n") == ["lone-ellipsis"]
+    assert find_placeholders("<your code here>") == ["your-code-here"]
+    assert find_placeholders("Lorem ipsum dolor") == ["lorem-ipsum"]
+    assert find_placeholders("a complete sentence, with an ellipsis... inside") == []
+
+
+def test_a_section_with_a_placeholder_is_refused():
+    data = {
+        "title": "Send a request",
+        "explanation": "This step sends a first request to the model and reads the reply.",
+        "prerequisites": [],
+        "code": [{"intro": "Call it.", "code": "reply = ask('hi')\nprint(reply)"}],
+        "callouts": [],
+        "takeaway": "TBD",
+    }
+    with pytest.raises(ValidationError, match="placeholder"):
+        SectionSpec.model_validate(data)
+
+
+def test_the_outline_refuses_more_steps_than_the_run_asked_for(demo_outline_data):
+    OutlineSpec.model_validate(demo_outline_data)
+    with pytest.raises(ValidationError, match="at most 3 steps"):
+        OutlineSpec.model_validate(demo_outline_data, context={"max_steps": 3})
+
+
+def test_prompts_are_versioned_files_with_every_placeholder_filled():
+    assert {"outline", "section"} <= set(available_prompts())
+    prompt = load_prompt("outline")
+    assert prompt.label == "outline.v1"
+    with pytest.raises(KeyError, match="needs values"):
+        prompt.render(subject="x")
+    with pytest.raises(PromptNotFound):
+        load_prompt("outline", 99)
+
+
+def test_card_text_with_dollars_and_braces_is_inserted_verbatim():
+    prompt = load_prompt("section")
+    values = dict.fromkeys(prompt.placeholders(), "v")
+    values["card_text"] = "costs $5 {not a field} ${HOME}"
+    messages = prompt.render(**values)
+    assert "costs $5 {not a field} ${HOME}" in messages[1]["content"]
+
+
+def test_token_estimate_is_stable_and_grows_with_text():
+    assert count_tokens("") == 0
+    assert count_tokens("hello world") == 2
+    assert count_tokens("hello world " * 100) > count_tokens("hello world " * 10)

@@ -143,7 +143,7 @@ ALAIN = {
     # Poe's OpenAI-compatible API.
     "POE_BASE_URL": env_str("POE_BASE_URL", "https://api.poe.com/v1"),
     "POE_API_KEY": env_str("POE_API_KEY", ""),
-    "POE_MODEL": env_str("POE_MODEL", "GPT-OSS-120B"),
+    "POE_MODEL": env_str("POE_MODEL", "GPT-4o"),
     # Local servers: vLLM, Ollama, llama.cpp / llama-cpp-python.
     "LOCAL_BASE_URL": env_str("LOCAL_BASE_URL", "http://127.0.0.1:8000/v1"),
     "LOCAL_API_KEY": env_str("LOCAL_API_KEY", ""),

@@ -130,13 +130,23 @@ class SectionSpec(StrictModel):
     takeaway: Short = Field(description="One sentence the learner should remember from this step.")
 
 
+# Keywords left out of the schema sent to teachers. String length bounds are still enforced
+# by the pydantic models on every reply, but grammar-based servers (llama.cpp) expand
+# `maxLength: 4000` into a 4000-deep grammar rule that crashed the local teacher.
+_WIRE_DROPPED_KEYWORDS = frozenset({"maxLength", "minLength"})
+
+
 def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON Schema with `title` noise removed (kept small for prompts and grammars)."""
+    """The model's JSON Schema as sent to teachers: no `title` noise, no string length bounds."""
     schema = model.model_json_schema()
 
     def scrub(node: Any) -> Any:
         if isinstance(node, dict):
-            return {key: scrub(value) for key, value in node.items() if key != "title" or not isinstance(value, str)}
+            return {
+                key: scrub(value)
+                for key, value in node.items()
+                if key not in _WIRE_DROPPED_KEYWORDS and (key != "title" or not isinstance(value, str))
+            }
         if isinstance(node, list):
             return [scrub(item) for item in node]
         return node

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
@@ -52,18 +53,34 @@ class ExercisePlan(StrictModel):
 
 
 class MultipleChoice(StrictModel):
+    """A question with its right answer and wrong ones kept apart.
+
+    Small teachers often get an `answer_index` wrong; with the answer stated explicitly a
+    question always has a valid answer, and the builder places it among the options.
+    """
+
     question: Short
-    options: list[Short] = Field(min_length=limits.MCQ_OPTIONS_MIN, max_length=limits.MCQ_OPTIONS_MAX)
-    answer_index: int = Field(ge=0, le=limits.MCQ_OPTIONS_MAX - 1, description="Index of the right option.")
-    explanation: Short
+    answer: Short = Field(description="The right answer.")
+    distractors: list[Short] = Field(
+        min_length=limits.MCQ_OPTIONS_MIN - 1,
+        max_length=limits.MCQ_OPTIONS_MAX - 1,
+        description="Plausible wrong answers.",
+    )
+    explanation: Short = Field(description="Why the right answer is right.")
 
     @model_validator(mode="after")
-    def _answer_is_an_option(self) -> MultipleChoice:
-        if self.answer_index >= len(self.options):
-            raise ValueError(f"answer_index {self.answer_index} is not an index of the {len(self.options)} options")
-        if len({option.casefold() for option in self.options}) != len(self.options):
-            raise ValueError("options must be distinct")
+    def _options_are_distinct(self) -> MultipleChoice:
+        options = [self.answer, *self.distractors]
+        if len({option.casefold() for option in options}) != len(options):
+            raise ValueError("the answer and the distractors must all be different")
         return self
+
+    def arranged(self) -> tuple[list[str], int]:
+        """The options in display order and the index of the answer, the same on every build."""
+        slot = int(hashlib.sha256(self.question.encode("utf-8")).hexdigest(), 16) % (len(self.distractors) + 1)
+        options = list(self.distractors)
+        options.insert(slot, self.answer)
+        return options, slot
 
 
 class TroubleshootingItem(StrictModel):

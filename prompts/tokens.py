@@ -1,8 +1,9 @@
 """One token estimate used everywhere (prompt budgets, condensing, metrics).
 
 tiktoken downloads its encodings at run time, which fails offline; a stable approximation is
-enough for budgeting: about four bytes of UTF-8 per token for English, counted per word so that
-long runs of symbols or non-Latin text are not under-counted.
+enough for budgeting. Counted per word: an ASCII word costs one token per five characters
+(common English words are one token), every punctuation mark one, and a word with non-ASCII
+letters one per character, so that non-Latin text is over- rather than under-counted.
 """
 
 from __future__ import annotations
@@ -19,5 +20,5 @@ def count_tokens(text: str) -> int:
         return 0
     total = 0
     for piece in _PIECE.findall(text):
-        total += max(1, math.ceil(len(piece.encode("utf-8")) / 4))
+        total += math.ceil(len(piece) / 5) if piece.isascii() else len(piece)
     return total

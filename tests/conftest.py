@@ -29,3 +29,38 @@ def _fresh_mode_memory() -> Iterator[None]:
 def teacher_server() -> Iterator[FakeTeacherServer]:
     with FakeTeacherServer() as server:
         yield server
+
+
+@pytest.fixture
+def demo_outline_data() -> dict:
+    """A valid outline with the default number of steps, as the demo teacher writes it."""
+    import json
+
+    from generation.pipeline.research.snapshot import CardQuality, Condensation, ResearchSnapshot
+    from providers.base import CompletionRequest
+    from providers.demo import DemoTeacher
+
+    research = ResearchSnapshot(
+        source_kind="hf",
+        mode="standard",
+        repo_id="acme/tiny-chat",
+        subject="acme/tiny-chat",
+        pipeline_tag="text-generation",
+        license="apache-2.0",
+        card_text="# Tiny chat\n\nA tiny chat model.",
+        condensation=Condensation(method="none", original_tokens=10, kept_tokens=10),
+        quality=CardQuality(score=40, thin=True),
+    )
+    request = CompletionRequest(
+        messages=[],
+        model="demo",
+        max_tokens=100,
+        stage="outline",
+        context={
+            "research": research.model_dump(mode="json"),
+            "difficulty": "beginner",
+            "language": "en",
+            "max_sections": 5,
+        },
+    )
+    return json.loads(DemoTeacher(model="demo").complete(request).text)

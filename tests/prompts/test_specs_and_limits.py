@@ -57,9 +57,17 @@ def test_schemas_are_strict_every_object_closed_and_fully_required():
             assert set(obj["required"]) == set(obj["properties"])
 
 
-def test_a_multiple_choice_answer_must_point_at_an_option():
-    with pytest.raises(ValidationError, match="not an index"):
-        MultipleChoice(question="Which?", options=["aa", "bb", "cc"], answer_index=3, explanation="Because.")
+def test_a_multiple_choice_question_always_shows_its_answer_at_a_stable_place():
+    item = MultipleChoice(question="Which?", answer="right", distractors=["wrong", "bad"], explanation="Because.")
+    options, index = item.arranged()
+    assert options[index] == "right"
+    assert sorted(options) == ["bad", "right", "wrong"]
+    assert item.arranged() == (options, index)
+
+
+def test_a_multiple_choice_answer_may_not_repeat_a_distractor():
+    with pytest.raises(ValidationError, match="must all be different"):
+        MultipleChoice(question="Which?", answer="Same", distractors=["same", "other"], explanation="Because.")
 
 
 def test_code_that_does_not_parse_is_refused_with_the_line():

@@ -1,0 +1,1 @@
+"""Pieces of the notebook builder (`generation.pipeline.assembly`): labels, markdown and code cells."""

@@ -1,0 +1,134 @@
+import hashlib
+import json
+
+import nbformat
+import pytest
+from django.core.files.storage import default_storage
+
+from generation.models import STAGES, Artifact, NotebookVersion, Run, RunStatus, Section, TeacherCall
+from generation.pipeline import assembly, stages
+from generation.pipeline.runner import execute_run
+from generation.pipeline.validators import FindingData, ValidationReport
+from generation.services import run_set_status
+from providers.base import ProviderError
+from providers.demo import DemoTeacher
+from tests.generation.factories import make_run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class CountingDemo(DemoTeacher):
+    """The demo teacher, counting calls per stage and failing the sections listed in `fail`."""
+
+    def __init__(self, fail=()):
+        super().__init__(model="alain-demo")
+        self.fail = set(fail)
+        self.calls = []
+
+    def complete(self, request):
+        index = request.context.get("section_index")
+        self.calls.append((request.stage, index))
+        if request.stage == "section" and index in self.fail:
+            raise ProviderError("HTTP 503 from the teacher after 3 attempts", permanent=False)
+        return super().complete(request)
+
+
+def test_a_run_goes_through_all_eight_stages_and_stores_everything():
+    run = make_run()
+    teacher = CountingDemo()
+    run = execute_run(run.pk, teacher=teacher)
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert run.completed_stages == list(STAGES)
+    assert set(run.stage_timings) == set(STAGES)
+    assert run.sections.filter(status=Section.Status.DONE).count() == run.max_sections == 4
+    assert TeacherCall.objects.filter(run=run, stage="outline", outcome="ok").count() == 1
+    assert TeacherCall.objects.filter(run=run, stage="section", outcome="ok").count() == 4
+    version = NotebookVersion.objects.get(run=run)
+    assert version.passed is True
+    assert run.prompt_versions == {"outline": "outline.v1", "section": "section.v1"}
+    artifacts = {a.name: a for a in Artifact.objects.filter(run=run)}
+    assert {"notebook.ipynb", "manifest.json", "validation.md", "metrics.json", "sections/04.json"} <= set(artifacts)
+    manifest = json.loads(default_storage.open(artifacts["manifest.json"].path).read())
+    for entry in manifest["files"]:
+        stored = default_storage.open(artifacts[entry["name"]].path).read()
+        assert hashlib.sha256(stored).hexdigest() == entry["sha256"]
+        assert len(stored) == entry["size"]
+    assert artifacts["notebook.ipynb"].path == f"runs/{run.tutorial_id}/v1/notebook.ipynb"
+
+
+def test_metrics_report_calls_and_json_compliance():
+    run = execute_run(make_run().pk, teacher=CountingDemo())
+    artifact = Artifact.objects.get(run=run, name="metrics.json")
+    metrics = json.loads(default_storage.open(artifact.path).read())
+    assert metrics["teacher_calls"]["calls"] == 5
+    assert metrics["teacher_calls"]["json_first_pass_rate"] == 1.0
+    assert metrics["validation"]["passed"] is True
+    assert metrics["teacher"]["demo"] is True
+
+
+def test_a_failed_section_fails_the_run_and_a_retry_reuses_finished_sections():
+    run = make_run()
+    run = execute_run(run.pk, teacher=CountingDemo(fail={2}))
+    assert (run.status, run.error_stage, run.error_kind) == (RunStatus.FAILED, "sections", "teacher")
+    assert "step 3" in run.error_message
+    assert run.completed_stages == ["research", "outline"]
+    assert run.sections.filter(status=Section.Status.DONE).count() == 3
+
+    run_set_status(run=run, status=RunStatus.QUEUED)
+    teacher = CountingDemo()
+    run = execute_run(run.pk, teacher=teacher)
+    assert run.status == RunStatus.SUCCEEDED
+    assert teacher.calls == [("section", 2)], "research, outline and finished sections are reused"
+
+
+def test_a_permanent_teacher_failure_in_the_outline_says_so():
+    class Refusing(DemoTeacher):
+        def complete(self, request):
+            raise ProviderError("HTTP 401: the API key was refused", permanent=True)
+
+    run = execute_run(make_run().pk, teacher=Refusing(model="m"))
+    assert (run.status, run.error_stage, run.error_kind) == (RunStatus.FAILED, "outline", "teacher")
+    assert "API key was refused" in run.error_message
+    assert TeacherCall.objects.get(run=run).outcome == "provider_error"
+
+
+def test_a_notebook_that_fails_validation_fails_the_run_but_keeps_its_artifacts(monkeypatch):
+    def failing(nb, only=None):
+        report = ValidationReport(durations_ms={"code": 1.0})
+        report.findings.append(FindingData("code", "syntax-error", "error", "The code does not parse.", 7))
+        return report
+
+    monkeypatch.setattr(stages, "validate_notebook", failing)
+    run = execute_run(make_run().pk, teacher=CountingDemo())
+    assert (run.status, run.error_kind, run.error_stage) == (RunStatus.FAILED, "validation", "validation")
+    assert "1 error finding" in run.error_message
+    report = Artifact.objects.get(run=run, name="validation.md")
+    text = default_storage.open(report.path).read().decode()
+    assert "FAILED" in text and "Cell 7" in text and "does not parse" in text
+
+
+def test_rebuilding_from_stored_results_is_byte_identical():
+    run = execute_run(make_run().pk, teacher=CountingDemo())
+    version = NotebookVersion.objects.get(run=run)
+    research = stages.load_research(run)
+    outline = stages.load_outline(run)
+    from prompts.specs import SectionSpec
+
+    sections = [SectionSpec.model_validate(s.data) for s in run.sections.order_by("index")]
+    meta = stages.notebook_meta(run, research, 1)
+    first = assembly.notebook_to_bytes(
+        assembly.build_notebook(outline=outline, sections=sections, research=research, meta=meta)
+    )
+    second = assembly.notebook_to_bytes(
+        assembly.build_notebook(outline=outline, sections=sections, research=research, meta=meta)
+    )
+    assert first == second
+    stored = nbformat.reads(version.ipynb, as_version=4)
+    assert stored.metadata["alain"]["tutorial_id"] == run.tutorial_id
+
+
+def test_only_a_queued_run_can_be_executed():
+    run = execute_run(make_run().pk, teacher=CountingDemo())
+    with pytest.raises(Exception, match="only a queued run"):
+        execute_run(run.pk, teacher=CountingDemo())
+    assert Run.objects.get(pk=run.pk).attempt_count == 1

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from django.utils.text import slugify
-from providers.catalog import ProviderConfigError, UnknownProvider, catalog_entries, get_teacher
 
 from generation import artifacts
 from generation.models import STAGES, Run, RunStatus
@@ -17,6 +16,7 @@ from generation.pipeline.errors import SourceError
 from generation.pipeline.runner import execute_run
 from generation.services import RunOptions, RunOptionsError, run_create
 from generation.sources import source_from_file, source_from_model_ref, source_from_text
+from providers.catalog import ProviderConfigError, UnknownProvider, catalog_entries, get_teacher
 
 EXIT_CODES = {"ok": 0, "internal": 1, "usage": 2, "source": 3, "teacher": 4, "validation": 5, "cancelled": 6}
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from providers.catalog import ProviderConfigError, get_teacher
 
 from generation import services
 from generation.models import STAGES, Run, RunStatus
 from generation.pipeline import stages
 from generation.pipeline.errors import PipelineError, RunCancelled, ValidationFailed
 from providers.base import Teacher
+from providers.catalog import ProviderConfigError, get_teacher
 
 logger = logging.getLogger(__name__)
 

@@ -105,7 +105,7 @@ def test_garbage_is_an_invalid_json_attempt():
 
 def test_it_gives_up_after_the_bounded_attempts_and_says_why():
     bad = json.dumps({**GOOD, "takeaway": "TODO"})
-    with pytest.raises(StructuredCallFailed, match="(?s)no valid section in 2 attempts.*placeholder") as info:
+    with pytest.raises(StructuredCallFailed, match=r"(?s)no valid section in 2 attempts.*placeholder") as info:
         ask(ScriptedTeacher([(bad, "stop"), (bad, "stop")]), attempts=2)
     assert [c.outcome for c in info.value.calls] == ["schema_invalid", "schema_invalid"]
     assert info.value.stage == "section"

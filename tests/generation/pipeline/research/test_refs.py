@@ -115,7 +115,7 @@ def test_it_accepts_links_on_the_configured_endpoint() -> None:
 
 
 def test_it_still_rejects_unknown_hosts_when_an_endpoint_is_configured() -> None:
-    with pytest.raises(SourceError, match="not a link to huggingface.co"):
+    with pytest.raises(SourceError, match=r"not a link to huggingface\.co"):
         parse_hf_reference("https://mirror.example/org/name", endpoint="https://hub.internal.example")
 
 

@@ -48,7 +48,7 @@ def build_files(run: Run, version: NotebookVersion) -> dict[str, bytes]:
         "validation.md": validation_markdown(run, version).encode("utf-8"),
         "metrics.json": _json_bytes(metrics_for(run, version)),
         "research.json": _json_bytes(run.research.data),
-        "outline.json": _json_bytes(run.outline.data),
+        "outline.json": _json_bytes({**run.outline.data, **(run.outline.wrapup or {})}),
     }
     for section in run.sections.order_by("index"):
         files[f"sections/{section.index + 1:02d}.json"] = _json_bytes(section.data)

@@ -135,8 +135,10 @@ class ResearchRecord(models.Model):
 
 class Outline(models.Model):
     run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="outline")
-    data = models.JSONField(help_text="A validated OutlineSpec.")
+    data = models.JSONField(help_text="The plan: a validated PlanSpec.")
     prompt_version = models.CharField(max_length=40)
+    wrapup = models.JSONField(null=True, blank=True, help_text="The closing parts: a validated WrapUpSpec.")
+    wrapup_prompt_version = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

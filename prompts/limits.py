@@ -26,6 +26,9 @@ TROUBLESHOOTING_MAX = 5
 READING_TIME_MIN_MINUTES = 5
 READING_TIME_MAX_MINUTES = 120
 
+# Teacher tokens an attempt at an exercise costs, by its difficulty.
+EXERCISE_TOKENS_BY_DIFFICULTY: dict[str, int] = {"easy": 300, "medium": 800, "hard": 1500}
+
 # Share of markdown cells in the notebook (DESIGN.md: between 40% and 70%).
 MARKDOWN_SHARE_MIN = 0.40
 MARKDOWN_SHARE_MAX = 0.70
@@ -36,10 +39,11 @@ SHORT_TEXT_MAX_CHARS = 400
 PROSE_MAX_CHARS = 4000
 CODE_MAX_CHARS = 4000
 
-# Token windows. A section reply must fit SECTION_MAX_TOKENS; the whole notebook's generated
-# text is at most OUTLINE_MAX_TOKENS + STEPS_MAX * SECTION_MAX_TOKENS, which must stay within
-# NOTEBOOK_TOKEN_BUDGET.
-OUTLINE_MAX_TOKENS = 1800
+# Token windows of the replies. The whole notebook's generated text is at most
+# OUTLINE_MAX_TOKENS + WRAPUP_MAX_TOKENS + STEPS_MAX * SECTION_MAX_TOKENS, which must stay
+# within NOTEBOOK_TOKEN_BUDGET.
+OUTLINE_MAX_TOKENS = 1000
+WRAPUP_MAX_TOKENS = 1400
 SECTION_MAX_TOKENS = 1400
 NOTEBOOK_TOKEN_BUDGET = 16000
 # Room reserved for the research excerpt in a prompt, sized so that the smallest supported
@@ -56,9 +60,9 @@ def research_excerpt_budget(context_tokens: int, reply_tokens: int) -> int:
 def check_budget() -> list[str]:
     """Return the contradictions between these numbers (empty when they fit together)."""
     problems = []
-    if OUTLINE_MAX_TOKENS + STEPS_MAX * SECTION_MAX_TOKENS > NOTEBOOK_TOKEN_BUDGET:
-        problems.append("outline + STEPS_MAX sections exceed NOTEBOOK_TOKEN_BUDGET")
-    for reply in (OUTLINE_MAX_TOKENS, SECTION_MAX_TOKENS):
+    if OUTLINE_MAX_TOKENS + WRAPUP_MAX_TOKENS + STEPS_MAX * SECTION_MAX_TOKENS > NOTEBOOK_TOKEN_BUDGET:
+        problems.append("outline + wrap-up + STEPS_MAX sections exceed NOTEBOOK_TOKEN_BUDGET")
+    for reply in (OUTLINE_MAX_TOKENS, WRAPUP_MAX_TOKENS, SECTION_MAX_TOKENS):
         if reply + PROMPT_INSTRUCTIONS_TOKENS + 200 > MIN_TEACHER_CONTEXT_TOKENS:
             problems.append(f"a {reply}-token reply does not fit a {MIN_TEACHER_CONTEXT_TOKENS}-token context")
     if not (0 < MARKDOWN_SHARE_MIN < MARKDOWN_SHARE_MAX < 1):

@@ -6,14 +6,24 @@ import json
 from pathlib import Path
 from typing import Any
 
-from prompts.specs import outline_schema, section_schema
+from prompts.specs import outline_schema, plan_schema, section_schema, wrapup_schema
 
 SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
 SCHEMA_VERSION = 1
 
 
 def expected_schemas() -> dict[str, dict[str, Any]]:
-    return {f"outline.v{SCHEMA_VERSION}.json": outline_schema(), f"section.v{SCHEMA_VERSION}.json": section_schema()}
+    # plan, section and wrap-up are what teachers are asked for; outline is the combined
+    # shape stored as outline.json.
+    return {
+        f"{name}.v{SCHEMA_VERSION}.json": schema
+        for name, schema in (
+            ("outline", outline_schema()),
+            ("plan", plan_schema()),
+            ("section", section_schema()),
+            ("wrapup", wrapup_schema()),
+        )
+    }
 
 
 def render(schema: dict[str, Any]) -> str:

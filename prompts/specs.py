@@ -49,7 +49,12 @@ class ExercisePlan(StrictModel):
     title: Title
     difficulty: Literal["easy", "medium", "hard"]
     task: Short = Field(description="What the learner must build or find out, in one or two sentences.")
-    estimated_tokens: int = Field(ge=50, le=4000, description="Teacher tokens a solution attempt costs.")
+
+    @property
+    def estimated_tokens(self) -> int:
+        # Estimated by ALAIN from the difficulty rather than asked of the teacher: small
+        # teachers guess nonsense (5 tokens), and one table keeps estimates comparable.
+        return limits.EXERCISE_TOKENS_BY_DIFFICULTY[self.difficulty]
 
 
 class MultipleChoice(StrictModel):
@@ -88,7 +93,9 @@ class TroubleshootingItem(StrictModel):
     fix: Short
 
 
-class OutlineSpec(StrictModel):
+class PlanSpec(StrictModel):
+    """The first teacher call: what the manual teaches and its steps."""
+
     title: Title
     overview: Prose
     audience: Short
@@ -96,13 +103,6 @@ class OutlineSpec(StrictModel):
     objectives: list[Short] = Field(min_length=limits.OBJECTIVES_MIN, max_length=limits.OBJECTIVES_MAX)
     prerequisites: list[Short] = Field(min_length=1, max_length=5)
     steps: list[StepPlan] = Field(min_length=limits.STEPS_MIN, max_length=limits.STEPS_MAX)
-    exercises: list[ExercisePlan] = Field(min_length=limits.EXERCISES_MIN, max_length=limits.EXERCISES_MAX)
-    assessment: list[MultipleChoice] = Field(min_length=limits.MCQ_MIN, max_length=limits.MCQ_MAX)
-    summary: Prose
-    next_steps: list[Short] = Field(min_length=1, max_length=5)
-    troubleshooting: list[TroubleshootingItem] = Field(
-        min_length=limits.TROUBLESHOOTING_MIN, max_length=limits.TROUBLESHOOTING_MAX
-    )
 
     @field_validator("steps")
     @classmethod
@@ -115,6 +115,30 @@ class OutlineSpec(StrictModel):
         if max_steps is not None and len(steps) > max_steps:
             raise ValueError(f"at most {max_steps} steps were asked for, got {len(steps)}")
         return steps
+
+
+class WrapUpSpec(StrictModel):
+    """The closing parts, written from the plan while the sections are being written."""
+
+    exercises: list[ExercisePlan] = Field(min_length=limits.EXERCISES_MIN, max_length=limits.EXERCISES_MAX)
+    assessment: list[MultipleChoice] = Field(min_length=limits.MCQ_MIN, max_length=limits.MCQ_MAX)
+    summary: Prose
+    next_steps: list[Short] = Field(min_length=1, max_length=5)
+    troubleshooting: list[TroubleshootingItem] = Field(
+        min_length=limits.TROUBLESHOOTING_MIN, max_length=limits.TROUBLESHOOTING_MAX
+    )
+
+
+PLAN_FIELDS: tuple[str, ...] = tuple(PlanSpec.model_fields)
+WRAPUP_FIELDS: tuple[str, ...] = tuple(WrapUpSpec.model_fields)
+
+
+class OutlineSpec(WrapUpSpec, PlanSpec):
+    """The whole outline the builder renders: the plan and the wrap-up together."""
+
+    @classmethod
+    def combine(cls, plan: PlanSpec, wrapup: WrapUpSpec) -> OutlineSpec:
+        return cls.model_validate({**plan.model_dump(), **wrapup.model_dump()})
 
 
 class CodeBlock(StrictModel):
@@ -171,12 +195,24 @@ def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
     return scrub(schema)
 
 
-def outline_schema(max_steps: int = limits.STEPS_MAX) -> dict[str, Any]:
-    """JSON Schema of an outline with at most `max_steps` steps (the run's maxSections)."""
-    max_steps = max(limits.STEPS_MIN, min(max_steps, limits.STEPS_MAX))
-    schema = _inline_schema(OutlineSpec)
-    schema["properties"]["steps"]["maxItems"] = max_steps
+def _capped_steps(schema: dict[str, Any], max_steps: int) -> dict[str, Any]:
+    schema["properties"]["steps"]["maxItems"] = max(limits.STEPS_MIN, min(max_steps, limits.STEPS_MAX))
     return schema
+
+
+def outline_schema(max_steps: int = limits.STEPS_MAX) -> dict[str, Any]:
+    """JSON Schema of a whole outline (plan and wrap-up) with at most `max_steps` steps."""
+    return _capped_steps(_inline_schema(OutlineSpec), max_steps)
+
+
+def plan_schema(max_steps: int = limits.STEPS_MAX) -> dict[str, Any]:
+    """JSON Schema of the plan with at most `max_steps` steps (the run's maxSections)."""
+    return _capped_steps(_inline_schema(PlanSpec), max_steps)
+
+
+def wrapup_schema() -> dict[str, Any]:
+    """JSON Schema of the wrap-up: exercises, assessment, summary, next steps, troubleshooting."""
+    return _inline_schema(WrapUpSpec)
 
 
 def section_schema() -> dict[str, Any]:

@@ -32,8 +32,8 @@ def teacher_server() -> Iterator[FakeTeacherServer]:
 
 
 @pytest.fixture
-def demo_outline_data() -> dict:
-    """A valid outline with the default number of steps, as the demo teacher writes it."""
+def demo_plan_data() -> dict:
+    """A valid plan with the default number of steps, as the demo teacher writes it."""
     import json
 
     from generation.pipeline.research.snapshot import CardQuality, Condensation, ResearchSnapshot

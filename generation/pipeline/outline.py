@@ -1,4 +1,9 @@
-"""Stage 2: the outline, one strict-JSON teacher call planned from the research snapshot."""
+"""Stage 2: the outline's plan (title, objectives, steps), one strict-JSON teacher call.
+
+The closing parts of the outline (exercises, assessment, summary...) are written by the
+wrap-up call, concurrently with the sections (see `wrapup.py`), to keep this call, which
+every section waits for, short.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from generation.pipeline.structured import CallRecord, StructuredResult, request
 from prompts import limits
 from prompts.audience import DIFFICULTY_GUIDANCE, language_name
 from prompts.loader import PromptTemplate, load_prompt
-from prompts.specs import OutlineSpec, outline_schema
+from prompts.specs import PlanSpec, plan_schema
 from providers.base import Teacher
 
 PROMPT_NAME = "outline"
@@ -46,10 +51,6 @@ def render_outline_prompt(
         objectives_range=f"{limits.OBJECTIVES_MIN}-{limits.OBJECTIVES_MAX}",
         steps_min=str(limits.STEPS_MIN),
         max_steps=str(max_sections),
-        exercises_range=f"{limits.EXERCISES_MIN}-{limits.EXERCISES_MAX}",
-        mcq_range=f"{limits.MCQ_MIN}-{limits.MCQ_MAX}",
-        options_range=f"{limits.MCQ_OPTIONS_MIN}-{limits.MCQ_OPTIONS_MAX}",
-        troubleshooting_range=f"{limits.TROUBLESHOOTING_MIN}-{limits.TROUBLESHOOTING_MAX}",
         reading_min=str(limits.READING_TIME_MIN_MINUTES),
         reading_max=str(limits.READING_TIME_MAX_MINUTES),
         research=research_brief(research),
@@ -69,16 +70,16 @@ def generate_outline(
     on_call: Callable[[CallRecord], None] | None = None,
     check_cancelled: Callable[[], None] | None = None,
 ) -> tuple[StructuredResult, PromptTemplate]:
-    """Ask the teacher for an outline; raises StructuredCallFailed when none is valid."""
+    """Ask the teacher for the plan; raises StructuredCallFailed when none is valid."""
     prompt = load_prompt(PROMPT_NAME, prompt_version)
     messages = render_outline_prompt(
         prompt=prompt, research=research, difficulty=difficulty, language=language, max_sections=max_sections
     )
     result = request_structured(
         teacher=teacher,
-        spec=OutlineSpec,
+        spec=PlanSpec,
         validation_context={"max_steps": max_sections},
-        schema=outline_schema(max_sections),
+        schema=plan_schema(max_sections),
         messages=messages,
         stage="outline",
         max_tokens=limits.OUTLINE_MAX_TOKENS,

@@ -2,6 +2,7 @@
 
 Teacher calls run in a bounded thread pool; results come back to the caller's thread as each
 completes, so the caller (which owns the database connection) can persist it right away.
+Threads never touch the database.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ from generation.pipeline.research.snapshot import ResearchSnapshot
 from generation.pipeline.structured import CallRecord, StructuredCallFailed, StructuredResult, request_structured
 from prompts import limits
 from prompts.audience import DIFFICULTY_GUIDANCE, language_name
-from prompts.loader import PromptTemplate, load_prompt
-from prompts.specs import OutlineSpec, SectionSpec, section_schema
+from prompts.loader import PromptTemplate
+from prompts.specs import PlanSpec, SectionSpec, section_schema
 from providers.base import Teacher
 
 PROMPT_NAME = "section"
 
 
 @dataclass
-class SectionOutcome:
-    index: int
+class JobOutcome:
+    """The result of one concurrent teacher job: a section index, or "wrapup"."""
+
+    key: int | str
     result: StructuredResult | None = None
     error: StructuredCallFailed | None = None
 
@@ -37,7 +40,7 @@ class SectionOutcome:
 def render_section_prompt(
     *,
     prompt: PromptTemplate,
-    outline: OutlineSpec,
+    outline: PlanSpec,
     research: ResearchSnapshot,
     index: int,
     difficulty: str,
@@ -69,7 +72,7 @@ def render_section_prompt(
 def generate_section(
     *,
     teacher: Teacher,
-    outline: OutlineSpec,
+    outline: PlanSpec,
     research: ResearchSnapshot,
     index: int,
     difficulty: str,
@@ -109,43 +112,20 @@ def generate_section(
     )
 
 
-def generate_sections(
-    *,
-    teacher: Teacher,
-    outline: OutlineSpec,
-    research: ResearchSnapshot,
-    indexes: list[int],
-    difficulty: str,
-    language: str,
-    max_attempts: int,
-    concurrency: int,
-    prompt_version: int | None = None,
-    check_cancelled: Callable[[], None] | None = None,
-) -> Iterator[SectionOutcome]:
-    """Yield each requested section's outcome as soon as it is ready (completion order)."""
-    prompt = load_prompt(PROMPT_NAME, prompt_version)
-    workers = max(1, min(concurrency, len(indexes)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="alain-section") as pool:
-        pending: dict[Future[StructuredResult], int] = {
-            pool.submit(
-                generate_section,
-                teacher=teacher,
-                outline=outline,
-                research=research,
-                index=index,
-                difficulty=difficulty,
-                language=language,
-                max_attempts=max_attempts,
-                prompt=prompt,
-                check_cancelled=check_cancelled,
-            ): index
-            for index in indexes
-        }
+def run_concurrently(
+    jobs: dict[int | str, Callable[[], StructuredResult]], *, concurrency: int
+) -> Iterator[JobOutcome]:
+    """Run teacher jobs in a bounded pool; yield each outcome as soon as it is ready."""
+    if not jobs:
+        return
+    workers = max(1, min(concurrency, len(jobs)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="alain-teacher") as pool:
+        pending: dict[Future[StructuredResult], int | str] = {pool.submit(job): key for key, job in jobs.items()}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                index = pending.pop(future)
+                key = pending.pop(future)
                 try:
-                    yield SectionOutcome(index=index, result=future.result())
+                    yield JobOutcome(key=key, result=future.result())
                 except StructuredCallFailed as exc:
-                    yield SectionOutcome(index=index, error=exc)
+                    yield JobOutcome(key=key, error=exc)

@@ -7,6 +7,8 @@ returns a short note. Re-running a completed stage changes nothing that was stor
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 import nbformat
@@ -19,12 +21,13 @@ from generation.pipeline.errors import PipelineError, TeacherError, ValidationFa
 from generation.pipeline.outline import generate_outline
 from generation.pipeline.research import scout
 from generation.pipeline.research.snapshot import ResearchSnapshot
-from generation.pipeline.sections import generate_sections
-from generation.pipeline.structured import CallRecord, StructuredCallFailed
+from generation.pipeline.sections import JobOutcome, generate_section, run_concurrently
+from generation.pipeline.structured import CallRecord, StructuredCallFailed, StructuredResult
 from generation.pipeline.validators import validate_notebook
+from generation.pipeline.wrapup import generate_wrapup
 from prompts import limits
 from prompts.loader import load_prompt
-from prompts.specs import OutlineSpec, SectionSpec
+from prompts.specs import OutlineSpec, PlanSpec, SectionSpec, WrapUpSpec
 
 if TYPE_CHECKING:
     from generation.pipeline.runner import RunContext
@@ -59,8 +62,16 @@ def load_research(run: Run) -> ResearchSnapshot:
     return ResearchSnapshot.model_validate(ResearchRecord.objects.get(run=run).data)
 
 
+def load_plan(run: Run) -> PlanSpec:
+    return PlanSpec.model_validate(Outline.objects.get(run=run).data)
+
+
 def load_outline(run: Run) -> OutlineSpec:
-    return OutlineSpec.model_validate(Outline.objects.get(run=run).data)
+    """The whole outline: the plan and the wrap-up written beside the sections."""
+    outline = Outline.objects.get(run=run)
+    if not outline.wrapup:
+        raise PipelineError("The outline has no wrap-up yet.", stage=run.stage)
+    return OutlineSpec.model_validate({**outline.data, **outline.wrapup})
 
 
 def research_excerpt_budget(context: RunContext) -> int:
@@ -124,11 +135,17 @@ def outline_stage(context: RunContext) -> str:
     except StructuredCallFailed as exc:
         save_calls(run, exc.calls)
         raise
-    outline: OutlineSpec = result.value  # type: ignore[assignment]
+    outline: PlanSpec = result.value  # type: ignore[assignment]
     with transaction.atomic():
         save_calls(run, result.calls)
         Outline.objects.update_or_create(
-            run=run, defaults={"data": outline.model_dump(mode="json"), "prompt_version": prompt.label}
+            run=run,
+            defaults={
+                "data": outline.model_dump(mode="json"),
+                "prompt_version": prompt.label,
+                "wrapup": None,
+                "wrapup_prompt_version": "",
+            },
         )
         # A new outline invalidates sections planned from an older one.
         run.sections.all().delete()
@@ -141,43 +158,70 @@ def outline_stage(context: RunContext) -> str:
 
 
 def sections_stage(context: RunContext) -> str:
+    """Every step's section and the outline's wrap-up, written concurrently."""
     run = context.run
-    outline = load_outline(run)
+    plan = load_plan(run)
     research = load_research(run)
+    outline_row = Outline.objects.get(run=run)
     todo = list(run.sections.exclude(status=Section.Status.DONE).values_list("index", flat=True))
-    prompt = load_prompt("section")
+    section_prompt, wrapup_prompt = load_prompt("section"), load_prompt("wrapup")
+    common = {
+        "teacher": context.teacher,
+        "research": research,
+        "difficulty": run.difficulty,
+        "language": run.language,
+        "max_attempts": context.config["JSON_MAX_ATTEMPTS"],
+    }
+    jobs: dict[int | str, Callable[[], StructuredResult]] = {
+        index: partial(generate_section, outline=plan, index=index, prompt=section_prompt, **common) for index in todo
+    }
+    if not outline_row.wrapup:
+        jobs["wrapup"] = partial(
+            generate_wrapup, plan=plan, prompt=wrapup_prompt, max_sections=run.max_sections, **common
+        )
     failures: list[str] = []
-    for outcome in generate_sections(
-        teacher=context.teacher,
-        outline=outline,
-        research=research,
-        indexes=todo,
-        difficulty=run.difficulty,
-        language=run.language,
-        max_attempts=context.config["JSON_MAX_ATTEMPTS"],
-        concurrency=context.config["SECTION_CONCURRENCY"],
-    ):
-        # Persisted as each section completes, so a resumed run keeps finished sections.
+    for outcome in run_concurrently(jobs, concurrency=context.config["SECTION_CONCURRENCY"]):
+        # Persisted as each job completes, so a resumed run keeps what finished.
         with transaction.atomic():
             save_calls(run, outcome.calls)
-            section = run.sections.get(index=outcome.index)
-            if outcome.result is not None:
-                section.data = outcome.result.raw
-                section.status = Section.Status.DONE
-                section.prompt_version = prompt.label
-                section.error_message = ""
+            if outcome.key == "wrapup":
+                failures += _store_wrapup(outline_row, outcome, wrapup_prompt.label)
+                label = "wrap-up"
             else:
-                section.status = Section.Status.FAILED
-                section.error_message = outcome.error.message if outcome.error else "unknown error"
-                failures.append(f"step {outcome.index + 1} ({section.error_message})")
-            section.save()
-        state = "done" if outcome.result is not None else "failed"
-        context.progress("sections", f"step {outcome.index + 1}/{len(outline.steps)} {state}")
-    run.prompt_versions = {**run.prompt_versions, "section": prompt.label}
+                failures += _store_section(run, outcome, section_prompt.label)
+                label = f"step {int(outcome.key) + 1}/{len(plan.steps)}"
+        context.progress("sections", f"{label} {'done' if outcome.result is not None else 'failed'}")
+    run.prompt_versions = {**run.prompt_versions, "section": section_prompt.label, "wrapup": wrapup_prompt.label}
     Run.objects.filter(pk=run.pk).update(prompt_versions=run.prompt_versions)
     if failures:
-        raise TeacherError(f"{len(failures)} section(s) failed: " + "; ".join(failures), stage="sections")
-    return f"{len(todo)} section(s) generated, {len(outline.steps) - len(todo)} reused"
+        raise TeacherError(f"{len(failures)} part(s) failed: " + "; ".join(failures), stage="sections")
+    reused = len(plan.steps) - len(todo)
+    return f"{len(todo)} section(s) generated, {reused} reused" + (", wrap-up written" if "wrapup" in jobs else "")
+
+
+def _store_section(run: Run, outcome: JobOutcome, prompt_label: str) -> list[str]:
+    section = run.sections.get(index=outcome.key)
+    if outcome.result is not None:
+        section.data = outcome.result.raw
+        section.status = Section.Status.DONE
+        section.prompt_version = prompt_label
+        section.error_message = ""
+        section.save()
+        return []
+    section.status = Section.Status.FAILED
+    section.error_message = outcome.error.message if outcome.error else "unknown error"
+    section.save()
+    return [f"step {section.index + 1} ({section.error_message})"]
+
+
+def _store_wrapup(outline: Outline, outcome: JobOutcome, prompt_label: str) -> list[str]:
+    if outcome.result is None:
+        return [f"wrap-up ({outcome.error.message if outcome.error else 'unknown error'})"]
+    wrapup: WrapUpSpec = outcome.result.value  # type: ignore[assignment]
+    outline.wrapup = wrapup.model_dump(mode="json")
+    outline.wrapup_prompt_version = prompt_label
+    outline.save(update_fields=["wrapup", "wrapup_prompt_version"])
+    return []
 
 
 def notebook_meta(run: Run, research: ResearchSnapshot, version: int) -> assembly.NotebookMeta:

@@ -113,7 +113,6 @@ def demo_outline(*, context: Mapping[str, Any]) -> dict[str, Any]:
                 "title": phrase(facts, f"exercise.{i}.title"),
                 "difficulty": ("easy", "medium", "hard")[i],
                 "task": phrase(facts, f"exercise.{i}.task"),
-                "estimated_tokens": (300, 800, 1500)[i],
             }
             for i in range(exercise_count)
         ],

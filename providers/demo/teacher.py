@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
+from prompts.specs import PLAN_FIELDS, WRAPUP_FIELDS
 from prompts.tokens import count_tokens
 from providers.base import Attempt, Completion, CompletionRequest, ProbeResult, ProviderError, Teacher
 from providers.demo.outline import demo_outline
@@ -33,7 +34,11 @@ class DemoTeacher(Teacher):
         context = request.context
         try:
             if request.stage == "outline":
-                reply: dict[str, Any] = demo_outline(context=context)
+                # The outline stage asks for the plan, the wrap-up stage for the closing parts:
+                # both are cut from the same deterministic outline.
+                reply: dict[str, Any] = _pick(demo_outline(context=context), PLAN_FIELDS)
+            elif request.stage == "wrapup":
+                reply = _pick(demo_outline(context=context), WRAPUP_FIELDS)
             elif request.stage in SECTION_STAGES:
                 reply = demo_section(context=context)
             else:
@@ -57,3 +62,7 @@ class DemoTeacher(Teacher):
 
     def probe(self) -> ProbeResult:
         return ProbeResult(ok=True, message="The demo teacher answers offline.", latency_ms=0, models=(self.model,))
+
+
+def _pick(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    return {field: data[field] for field in fields}

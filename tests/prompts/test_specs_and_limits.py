@@ -4,10 +4,20 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from prompts import limits
+from prompts import checks, limits, schema_files
 from prompts.content_rules import find_placeholders, python_parse_error, strip_ipython_syntax
 from prompts.loader import PromptNotFound, available_prompts, load_prompt
-from prompts.specs import CodeBlock, MultipleChoice, OutlineSpec, SectionSpec, outline_schema, section_schema
+from prompts.schema_files import expected_schemas
+from prompts.specs import (
+    PLAN_FIELDS,
+    WRAPUP_FIELDS,
+    CodeBlock,
+    MultipleChoice,
+    OutlineSpec,
+    PlanSpec,
+    SectionSpec,
+    outline_schema,
+)
 from prompts.tokens import count_tokens
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "prompts" / "schemas"
@@ -24,13 +34,18 @@ def test_it_reports_a_section_window_that_cannot_fit_the_notebook_budget(monkeyp
     assert any("context" in p for p in problems)
 
 
-@pytest.mark.parametrize(
-    ("name", "schema"),
-    [("outline", outline_schema()), ("section", section_schema())],
-)
-def test_the_committed_schema_files_match_the_specs(name, schema):
+@pytest.mark.parametrize("name", ["outline", "plan", "section", "wrapup"])
+def test_the_committed_schema_files_match_the_specs(name):
     committed = json.loads((SCHEMAS / f"{name}.v1.json").read_text())  # written by alain_schemas
-    assert committed == schema, "run `python manage.py alain_schemas` to refresh prompts/schemas/"
+    assert committed == expected_schemas()[f"{name}.v1.json"], "run `manage.py alain_schemas`"
+
+
+def test_a_stale_schema_file_stops_the_system_checks(monkeypatch, tmp_path):
+    monkeypatch.setattr(schema_files, "SCHEMAS_DIR", tmp_path)
+    (tmp_path / "section.v1.json").write_text("{}")
+    errors = checks.check_prompts()
+    assert {e.id for e in errors} == {"alain.E002"}
+    assert any("section.v1.json" in e.msg for e in errors)
 
 
 def test_outline_schema_caps_the_steps_at_the_runs_max_sections():
@@ -49,7 +64,7 @@ def test_schemas_are_strict_every_object_closed_and_fully_required():
             for item in node:
                 yield from objects(item)
 
-    for schema in (outline_schema(), section_schema()):
+    for schema in expected_schemas().values():
         found = list(objects(schema))
         assert found
         for obj in found:
@@ -102,14 +117,19 @@ def test_a_section_with_a_placeholder_is_refused():
         SectionSpec.model_validate(data)
 
 
-def test_the_outline_refuses_more_steps_than_the_run_asked_for(demo_outline_data):
-    OutlineSpec.model_validate(demo_outline_data)
+def test_the_plan_refuses_more_steps_than_the_run_asked_for(demo_plan_data):
+    PlanSpec.model_validate(demo_plan_data)
     with pytest.raises(ValidationError, match="at most 3 steps"):
-        OutlineSpec.model_validate(demo_outline_data, context={"max_steps": 3})
+        PlanSpec.model_validate(demo_plan_data, context={"max_steps": 3})
+
+
+def test_the_outline_is_the_plan_and_the_wrap_up_together(demo_plan_data):
+    assert set(OutlineSpec.model_fields) == set(PLAN_FIELDS) | set(WRAPUP_FIELDS)
+    assert not set(PLAN_FIELDS) & set(WRAPUP_FIELDS)
 
 
 def test_prompts_are_versioned_files_with_every_placeholder_filled():
-    assert {"outline", "section"} <= set(available_prompts())
+    assert {"outline", "section", "wrapup"} <= set(available_prompts())
     prompt = load_prompt("outline")
     assert prompt.label == "outline.v1"
     with pytest.raises(KeyError, match="needs values"):

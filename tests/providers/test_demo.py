@@ -11,7 +11,7 @@ import pytest
 from generation.pipeline.research.snapshot import ResearchSnapshot
 from prompts import limits
 from prompts.content_rules import find_placeholders, python_parse_error
-from prompts.specs import OutlineSpec, SectionSpec
+from prompts.specs import OutlineSpec, PlanSpec, SectionSpec
 from providers.base import CompletionRequest, ProviderError
 from providers.demo import DemoTeacher
 
@@ -92,8 +92,10 @@ def call(stage: str, research: dict[str, Any], **context: Any) -> str:
 
 
 def outline_for(card: str, *, difficulty: str = "beginner", language: str = "en", max_sections: int = 5) -> OutlineSpec:
-    text = call("outline", CARDS[card], difficulty=difficulty, language=language, max_sections=max_sections)
-    return OutlineSpec.model_validate_json(text)
+    options = {"difficulty": difficulty, "language": language, "max_sections": max_sections}
+    plan = json.loads(call("outline", CARDS[card], **options))
+    wrapup = json.loads(call("wrapup", CARDS[card], outline=plan, **options))
+    return OutlineSpec.model_validate({**plan, **wrapup})
 
 
 def sections_for(
@@ -138,7 +140,7 @@ def test_the_same_context_gives_the_same_text() -> None:
         "outline", json.loads(json.dumps(CARDS["chat"])), difficulty="intermediate", language="fr", max_sections=6
     )
     assert first == second
-    outline = OutlineSpec.model_validate_json(first).model_dump(mode="json")
+    outline = PlanSpec.model_validate_json(first).model_dump(mode="json")
     sections = [
         call("section", CARDS["chat"], difficulty="intermediate", language="fr", outline=outline, section_index=2)
         for _ in range(2)

@@ -88,9 +88,8 @@ def make_outline(steps: int, *, text: str = "") -> OutlineSpec:
                 "title": f"Exercise one {text}",
                 "difficulty": "easy",
                 "task": "Do the first thing.",
-                "estimated_tokens": 300,
             },
-            {"title": "Exercise two", "difficulty": "hard", "task": "Do the second thing.", "estimated_tokens": 1200},
+            {"title": "Exercise two", "difficulty": "hard", "task": "Do the second thing."},
         ],
         assessment=[
             {
@@ -147,7 +146,8 @@ def demo_notebook(*, language: str = "en", difficulty: str = "intermediate", max
         )
         return teacher.complete(request).text
 
-    outline = OutlineSpec.model_validate_json(ask("outline"))
+    plan = json.loads(ask("outline"))
+    outline = OutlineSpec.model_validate({**plan, **json.loads(ask("wrapup", outline=plan))})
     sections = [
         SectionSpec.model_validate_json(ask("section", outline=outline.model_dump(mode="json"), section_index=i))
         for i in range(len(outline.steps))

@@ -45,7 +45,8 @@ def test_a_run_goes_through_all_eight_stages_and_stores_everything():
     assert TeacherCall.objects.filter(run=run, stage="section", outcome="ok").count() == 4
     version = NotebookVersion.objects.get(run=run)
     assert version.passed is True
-    assert run.prompt_versions == {"outline": "outline.v1", "section": "section.v1"}
+    assert run.prompt_versions == {"outline": "outline.v1", "section": "section.v1", "wrapup": "wrapup.v1"}
+    assert TeacherCall.objects.filter(run=run, stage="wrapup", outcome="ok").count() == 1
     artifacts = {a.name: a for a in Artifact.objects.filter(run=run)}
     assert {"notebook.ipynb", "manifest.json", "validation.md", "metrics.json", "sections/04.json"} <= set(artifacts)
     manifest = json.loads(default_storage.open(artifacts["manifest.json"].path).read())
@@ -60,7 +61,7 @@ def test_metrics_report_calls_and_json_compliance():
     run = execute_run(make_run().pk, teacher=CountingDemo())
     artifact = Artifact.objects.get(run=run, name="metrics.json")
     metrics = json.loads(default_storage.open(artifact.path).read())
-    assert metrics["teacher_calls"]["calls"] == 5
+    assert metrics["teacher_calls"]["calls"] == 6
     assert metrics["teacher_calls"]["json_first_pass_rate"] == 1.0
     assert metrics["validation"]["passed"] is True
     assert metrics["teacher"]["demo"] is True

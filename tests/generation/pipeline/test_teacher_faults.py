@@ -45,7 +45,7 @@ def demo_reply(stage, **context):
 
 
 class DemoResponder:
-    """Answers like a good teacher: the demo's outline, then the demo's section for the step asked."""
+    """Answers like a good teacher: the demo's plan, wrap-up and the section for the step asked."""
 
     def __init__(self):
         self.outline = demo_reply("outline")
@@ -54,6 +54,8 @@ class DemoResponder:
         name = (body.get("response_format") or {}).get("json_schema", {}).get("name")
         if name == "outline":
             return self.outline
+        if name == "wrapup":
+            return demo_reply("wrapup", outline=json.loads(self.outline))
         step = int(re.search(r"Write Step (\d+):", body["messages"][1]["content"]).group(1))
         return demo_reply("section", outline=json.loads(self.outline), section_index=step - 1)
 
@@ -103,7 +105,7 @@ def test_malformed_schema_violating_and_truncated_replies_are_retried_with_feedb
     server = local_teacher_settings
     good_outline = server.responder.outline
     broken = json.loads(good_outline)
-    del broken["assessment"]
+    del broken["objectives"]
     server.enqueue(
         Reply("{this is not json at all"),
         Reply(json.dumps(broken)),
@@ -118,7 +120,7 @@ def test_malformed_schema_violating_and_truncated_replies_are_retried_with_feedb
         (3, "truncated"),
         (4, "ok"),
     ]
-    assert "assessment" in calls[1].error
+    assert "objectives" in calls[1].error
     assert calls[2].json_repaired is False
     feedback = server.chat_requests[1].json["messages"][-1]["content"]
     assert "not valid JSON" in feedback

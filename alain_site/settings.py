@@ -140,20 +140,24 @@ ALAIN = {
     "OPENAI_BASE_URL": env_str("OPENAI_BASE_URL", "https://api.openai.com/v1"),
     "OPENAI_API_KEY": env_str("OPENAI_API_KEY", ""),
     "OPENAI_MODEL": env_str("OPENAI_MODEL", "gpt-4o-mini"),
+    "OPENAI_CONCURRENCY": env_str("OPENAI_CONCURRENCY", ""),
     # Poe's OpenAI-compatible API.
     "POE_BASE_URL": env_str("POE_BASE_URL", "https://api.poe.com/v1"),
     "POE_API_KEY": env_str("POE_API_KEY", ""),
     "POE_MODEL": env_str("POE_MODEL", "GPT-4o"),
+    "POE_CONCURRENCY": env_str("POE_CONCURRENCY", ""),
     # Local servers: vLLM, Ollama, llama.cpp / llama-cpp-python.
     "LOCAL_BASE_URL": env_str("LOCAL_BASE_URL", "http://127.0.0.1:8000/v1"),
     "LOCAL_API_KEY": env_str("LOCAL_API_KEY", ""),
     "LOCAL_MODEL": env_str("LOCAL_MODEL", "teacher"),
+    "LOCAL_CONCURRENCY": env_str("LOCAL_CONCURRENCY", "1"),
     # The GPT-OSS-120B teacher option is only offered when enabled.
     "ENABLE_GPT_OSS": env_bool("ALAIN_ENABLE_GPT_OSS", False),
     # Context window assumed for the teacher model when the catalog does not know it.
     "TEACHER_CONTEXT_TOKENS": env_int("ALAIN_TEACHER_CONTEXT_TOKENS", 4096),
     # HTTP behaviour of teacher calls.
-    "HTTP_TIMEOUT_SECONDS": env_float("ALAIN_HTTP_TIMEOUT", 120.0),
+    # CPU-bound local teachers take minutes for a schema-constrained reply.
+    "HTTP_TIMEOUT_SECONDS": env_float("ALAIN_HTTP_TIMEOUT", 300.0),
     "HTTP_MAX_ATTEMPTS": env_int("ALAIN_HTTP_MAX_ATTEMPTS", 4),
     "HTTP_BACKOFF_BASE_SECONDS": env_float("ALAIN_HTTP_BACKOFF_BASE", 1.0),
     "HTTP_BACKOFF_MAX_SECONDS": env_float("ALAIN_HTTP_BACKOFF_MAX", 30.0),

@@ -95,6 +95,9 @@ class Teacher:
     key: ClassVar[str] = ""
     label: ClassVar[str] = ""
     is_demo: ClassVar[bool] = False
+    # Requests this teacher serves at once (None: no limit known). A llama.cpp server with
+    # one slot queues the rest, and their read timeouts run out while they wait.
+    max_concurrency: int | None = None
 
     def __init__(self, *, model: str, base_url: str = "", api_key: str = "", context_tokens: int = 4096) -> None:
         self.model = model

@@ -20,6 +20,9 @@ class LocalTeacher(OpenAICompatibleTeacher):
     default_base_url: ClassVar[str] = "http://127.0.0.1:8000/v1"
     default_model: ClassVar[str] = "teacher"
     structured_modes: ClassVar[tuple[str, ...]] = STRUCTURED_MODES
+    # llama.cpp and llama-cpp-python serve one request at a time by default; vLLM and Ollama
+    # users raise LOCAL_CONCURRENCY.
+    default_concurrency: ClassVar[int | None] = 1
     # Whatever the server loaded; `probe()` lists it.
     known_models: ClassVar[tuple[ModelInfo, ...]] = ()
     gated_models: ClassVar[tuple[ModelInfo, ...]] = ()

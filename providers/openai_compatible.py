@@ -36,6 +36,9 @@ class OpenAICompatibleTeacher(Teacher):
     )
     gated_models: ClassVar[tuple[ModelInfo, ...]] = (GPT_OSS_120B,)
 
+    # Requests served at once unless `<PREFIX>_CONCURRENCY` says otherwise (None: no cap).
+    default_concurrency: ClassVar[int | None] = None
+
     def __init__(
         self,
         *,
@@ -110,7 +113,7 @@ class OpenAICompatibleTeacher(Teacher):
         known = {info.id: info for info in cls.known_models + cls.gated_models}
         resolved_model = model or cls.settings_value(config, "MODEL", cls.default_model)
         info = known.get(resolved_model)
-        return cls(
+        teacher = cls(
             model=resolved_model,
             base_url=resolved_url,
             api_key=resolved_key,
@@ -118,3 +121,6 @@ class OpenAICompatibleTeacher(Teacher):
             context_tokens=(info.context_tokens if info and info.context_tokens else context_tokens),
             http=HttpClient(policy=RetryPolicy.from_settings(config)),
         )
+        concurrency = cls.settings_value(config, "CONCURRENCY", str(cls.default_concurrency or ""))
+        teacher.max_concurrency = int(concurrency) if concurrency else None
+        return teacher

@@ -180,7 +180,8 @@ def sections_stage(context: RunContext) -> str:
             generate_wrapup, plan=plan, prompt=wrapup_prompt, max_sections=run.max_sections, **common
         )
     failures: list[str] = []
-    for outcome in run_concurrently(jobs, concurrency=context.config["SECTION_CONCURRENCY"]):
+    concurrency = min(context.config["SECTION_CONCURRENCY"], context.teacher.max_concurrency or len(jobs) or 1)
+    for outcome in run_concurrently(jobs, concurrency=concurrency):
         # Persisted as each job completes, so a resumed run keeps what finished.
         with transaction.atomic():
             save_calls(run, outcome.calls)

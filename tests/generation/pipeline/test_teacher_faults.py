@@ -134,3 +134,14 @@ def test_a_teacher_that_never_answers_well_fails_the_stage_and_says_why(local_te
     assert "no valid outline in 4 attempts" in run.error_message
     assert TeacherCall.objects.filter(run=run, outcome="schema_invalid").count() == 4
     assert not run.versions.exists()
+
+
+@pytest.mark.parametrize(("cap", "expected"), [("1", 1), ("3", 3)])
+def test_sections_never_exceed_the_teachers_concurrency_cap(local_teacher_settings, settings, cap, expected):
+    server = local_teacher_settings
+    server.latency = 0.2
+    settings.ALAIN = {**settings.ALAIN, "SECTION_CONCURRENCY": 4, "LOCAL_CONCURRENCY": cap}
+    run = run_with_local_teacher()
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    # Four sections and the wrap-up were in flight together, up to the cap.
+    assert server.max_concurrent == expected

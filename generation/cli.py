@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils.text import slugify
 
 from generation import artifacts
@@ -102,6 +104,13 @@ def _resolve_source(request: GenerateRequest):  # -> tuple[RunSource, str]
     return source_from_text(request.text or "")
 
 
+def unapplied_migrations() -> list[str]:
+    """Migrations the database still lacks (a run would crash on the first missing column)."""
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _ in plan]
+
+
 def _fail(code: str, message: str, run: Run | None = None) -> GenerateOutcome:
     return GenerateOutcome(exit_code=EXIT_CODES[code], message=message, run=run)
 
@@ -109,6 +118,8 @@ def _fail(code: str, message: str, run: Run | None = None) -> GenerateOutcome:
 def generate_manual(request: GenerateRequest, *, progress: Progress | None = None) -> GenerateOutcome:
     """Check every input, run the whole pipeline, and export the artifacts to a new folder."""
     progress = progress or Progress()
+    if missing := unapplied_migrations():
+        return _fail("usage", f"The database lacks migrations ({', '.join(missing[:3])}): run `manage.py migrate`.")
     try:
         if request.out_dir.exists() and not request.out_dir.is_dir():
             raise RunOptionsError(f"--outDir {request.out_dir} exists and is not a directory")

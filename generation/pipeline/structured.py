@@ -10,6 +10,7 @@ reply is kept in the conversation, so the context stays bounded.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -22,6 +23,7 @@ from generation.pipeline.errors import TeacherError
 from providers.base import Completion, CompletionRequest, ProviderError, Teacher
 
 SpecT = TypeVar("SpecT", bound=BaseModel)
+logger = logging.getLogger(__name__)
 
 # How much of a failed reply is echoed back to the teacher on retry.
 _ECHO_CHARS = 2000
@@ -200,6 +202,18 @@ def _judge(
 
 
 def _finish(record: CallRecord, calls: list[CallRecord], on_call: Callable[[CallRecord], None] | None) -> None:
+    level = logging.INFO if record.outcome == "ok" else logging.WARNING
+    where = record.stage + (f" {record.section_index + 1}" if record.section_index is not None else "")
+    logger.log(
+        level,
+        "teacher reply for %s attempt %d: %s (%d ms, %s tokens)%s",
+        where,
+        record.attempt,
+        record.outcome,
+        record.latency_ms,
+        record.completion_tokens,
+        f": {record.error.splitlines()[0][:200]}" if record.error else "",
+    )
     calls.append(record)
     if on_call:
         on_call(record)

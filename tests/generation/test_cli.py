@@ -125,3 +125,62 @@ def test_an_unreachable_teacher_exits_4_and_records_the_failed_run(tmp_path, set
     run = Run.objects.get()
     assert (run.status, run.error_stage, run.error_kind) == (RunStatus.FAILED, "outline", "teacher")
     assert not any(tmp_path.iterdir()), "a failed run before publish writes no folder"
+
+
+def test_providers_lists_the_catalog_without_keys_and_probes_each(settings, teacher_server):
+    canary = "sk-canary-" + "Z3k8" * 8
+    settings.ALAIN = {
+        **settings.ALAIN,
+        "OPENAI_API_KEY": canary,
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+        "LOCAL_BASE_URL": teacher_server.base_url,
+    }
+    out = io.StringIO()
+    call_command("alain", "providers", "--json", stdout=out)
+    assert canary not in out.getvalue()
+    entries = {entry["key"]: entry for entry in json.loads(out.getvalue())}
+    assert set(entries) == {"openai", "poe", "local", "demo"}
+    assert entries["openai"]["has_key"] is True
+    assert entries["local"]["probe"]["ok"] is True
+    assert entries["openai"]["probe"]["ok"] is False
+    assert entries["poe"]["probe"] == {"ok": False, "message": entries["poe"]["probe"]["message"]}
+    assert "POE_API_KEY" in entries["poe"]["probe"]["message"]
+
+
+def test_providers_prints_one_readable_line_per_provider():
+    out = io.StringIO()
+    call_command("alain", "providers", "--no-probe", stdout=out)
+    lines = [line for line in out.getvalue().splitlines() if not line.startswith(" ")]
+    assert len(lines) == 4
+    assert any(line.startswith("demo") and "configured" in line for line in lines)
+
+
+def test_an_unmigrated_database_is_a_usage_error_not_a_crash(tmp_path, monkeypatch):
+    monkeypatch.setattr("generation.cli.unapplied_migrations", lambda: ["generation.0002_new"])
+    returncode, message = exit_code_of("--source", str(SAMPLE), "--outDir", str(tmp_path), "--provider", "demo")
+    assert returncode == 2
+    assert "run `manage.py migrate`" in message
+    assert Run.objects.count() == 0
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_draws_one_bar_line_on_a_terminal_and_plain_lines_otherwise():
+    from generation.cli import Progress
+
+    terminal = FakeTerminal()
+    bar = Progress(stream=terminal)
+    bar("outline", "started")
+    bar("outline", "done in 1.0 s")
+    bar.close()
+    text = terminal.getvalue()
+    assert "\r\x1b[2K[#-------] 2/8 outline: started" in text
+    assert "[##------] 2/8 outline: done in 1.0 s" in text
+    assert text.endswith("\n") and text.count("\n") == 1
+
+    plain = io.StringIO()
+    Progress(stream=plain)("outline", "started")
+    assert plain.getvalue() == "[alain] outline: started\n"

@@ -145,3 +145,27 @@ def test_sections_never_exceed_the_teachers_concurrency_cap(local_teacher_settin
     assert run.status == RunStatus.SUCCEEDED, run.error_message
     # Four sections and the wrap-up were in flight together, up to the cap.
     assert server.max_concurrent == expected
+
+
+def test_the_api_key_is_stored_nowhere_even_when_the_server_echoes_it(local_teacher_settings, settings, tmp_path):
+    from django.core.files.storage import default_storage
+
+    from generation.models import Run, RunEvent
+
+    canary = "sk-canary-" + "Q7x9" * 8
+    server = local_teacher_settings
+    server.require_api_key = canary
+    server.enqueue(Reply.error(500, f"upstream refused key {canary}"))
+    settings.ALAIN = {**settings.ALAIN, "LOCAL_API_KEY": canary}
+    run = run_with_local_teacher()
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert server.chat_requests[0].header("Authorization") == f"Bearer {canary}"
+    stored = [
+        *(str(v) for v in Run.objects.filter(pk=run.pk).values().first().values()),
+        *(str(row) for row in TeacherCall.objects.filter(run=run).values()),
+        *(str(row) for row in RunEvent.objects.filter(run=run).values()),
+    ]
+    for artifact in run.artifacts.all():
+        stored.append(default_storage.open(artifact.path).read().decode("utf-8"))
+    assert stored and not [text for text in stored if canary in text]
+    assert any("upstream refused key" in text for text in stored), "the error itself is kept, redacted"

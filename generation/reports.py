@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import nbformat
 
-from generation.models import Finding, NotebookVersion, Run, TeacherCall
+from generation.models import NotebookVersion, Run, TeacherCall
 
 _SEVERITY_WORD = {"error": "Error", "warning": "Warning", "info": "Note"}
 
@@ -77,23 +78,46 @@ def _cell_label(nb: nbformat.NotebookNode, index: int | None) -> str:
 
 
 def validation_markdown(run: Run, version: NotebookVersion) -> str:
-    """validation.md: the verdict, then every finding grouped by cell, in plain words."""
-    nb = nbformat.reads(version.ipynb, as_version=4)
-    findings = list(version.findings.all())
-    summary = version.validation_summary or {}
+    """validation.md of a stored notebook version."""
+    teacher = f"Teacher: {run.teacher_provider} / {run.teacher_model}" + (" (demo content)" if run.is_demo else "")
+    return render_validation_markdown(
+        title=f"{run.tutorial_id} v{version.number}",
+        nb=nbformat.reads(version.ipynb, as_version=4),
+        findings=list(version.findings.all()),
+        summary=version.validation_summary or {},
+        passed=bool(version.passed),
+        score=version.quality_score,
+        preamble=[teacher],
+    )
+
+
+def render_validation_markdown(
+    *,
+    title: str,
+    nb: nbformat.NotebookNode,
+    findings: Sequence[Any],
+    summary: dict[str, Any],
+    passed: bool,
+    score: int | None,
+    preamble: Sequence[str] = (),
+) -> str:
+    """The verdict, the checks run, then every finding grouped by cell, in plain words.
+
+    `findings` are `Finding` rows or `FindingData`: anything with validator, code, severity,
+    cell_index, message and fixable.
+    """
     counts = summary.get("counts", {})
-    verdict = "PASSED" if version.passed else "FAILED"
+    verdict = "PASSED" if passed else "FAILED"
     lines = [
-        f"# Validation of {run.tutorial_id} v{version.number}",
+        f"# Validation of {title}",
         "",
         f"**{verdict}**: {counts.get('error', 0)} error(s), {counts.get('warning', 0)} warning(s), "
-        f"{counts.get('info', 0)} note(s). Quality score {version.quality_score}/100.",
-        "",
-        f"Teacher: {run.teacher_provider} / {run.teacher_model}" + (" (demo content)" if run.is_demo else ""),
-        "",
-        "## Checks run",
+        f"{counts.get('info', 0)} note(s). Quality score {score}/100.",
         "",
     ]
+    for line in preamble:
+        lines += [line, ""]
+    lines += ["## Checks run", ""]
     for name, ms in sorted(summary.get("durations_ms", {}).items()):
         lines.append(f"- {name}: {ms:.1f} ms")
     if not summary.get("executed"):
@@ -101,7 +125,7 @@ def validation_markdown(run: Run, version: NotebookVersion) -> str:
     lines += ["", "## Findings", ""]
     if not findings:
         lines.append("No findings.")
-    by_cell: dict[int | None, list[Finding]] = defaultdict(list)
+    by_cell: dict[int | None, list[Any]] = defaultdict(list)
     for finding in findings:
         by_cell[finding.cell_index].append(finding)
     for index in sorted(by_cell, key=lambda i: -1 if i is None else i):

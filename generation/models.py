@@ -233,6 +233,9 @@ class TeacherCall(models.Model):
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     http_attempts = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
+    # The exchange itself, for audits and for debugging a teacher (purged by retention later).
+    request_messages = models.JSONField(default=list, blank=True)
+    response_text = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

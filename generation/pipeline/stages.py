@@ -53,6 +53,8 @@ def save_calls(run: Run, calls: list[CallRecord]) -> None:
             completion_tokens=call.completion_tokens,
             http_attempts=call.http_attempts,
             error=call.error,
+            request_messages=call.request_messages,
+            response_text=call.response_text,
         )
         for call in calls
     )

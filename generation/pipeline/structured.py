@@ -50,6 +50,8 @@ class CallRecord:
     completion_tokens: int | None = None
     http_attempts: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""
+    request_messages: list[dict[str, str]] = field(default_factory=list)
+    response_text: str = ""
 
 
 @dataclass
@@ -124,7 +126,12 @@ def request_structured(
         if check_cancelled:
             check_cancelled()
         record = CallRecord(
-            stage=stage, section_index=section_index, attempt=attempt, provider=teacher.key, model=teacher.model
+            stage=stage,
+            section_index=section_index,
+            attempt=attempt,
+            provider=teacher.key,
+            model=teacher.model,
+            request_messages=[*messages, *feedback],
         )
         request = CompletionRequest(
             messages=[*messages, *feedback],
@@ -171,6 +178,7 @@ def _fill_from_completion(record: CallRecord, completion: Completion) -> None:
     record.prompt_tokens = completion.prompt_tokens
     record.completion_tokens = completion.completion_tokens
     record.http_attempts = [asdict(a) for a in completion.attempts]
+    record.response_text = completion.text
 
 
 def _judge(

@@ -125,3 +125,13 @@ def test_a_provider_failure_ends_the_stage_with_its_attempts_recorded():
 def test_parse_refuses_what_is_not_an_object(text):
     with pytest.raises(ValueError, match="not a JSON object"):
         parse_json_reply(text)
+
+
+def test_each_attempt_keeps_the_exchange_for_the_audit_trail():
+    bad = json.dumps({**GOOD, "code": []})
+    result = ask(ScriptedTeacher([(bad, "stop"), (json.dumps(GOOD), "stop")]))
+    first, second = result.calls
+    assert first.response_text == bad
+    assert [m["role"] for m in first.request_messages] == ["system", "user"]
+    assert [m["role"] for m in second.request_messages] == ["system", "user", "assistant", "user"]
+    assert second.request_messages[2]["content"] == bad

@@ -33,6 +33,11 @@ EXERCISE_TOKENS_BY_DIFFICULTY: dict[str, int] = {"easy": 300, "medium": 800, "ha
 MARKDOWN_SHARE_MIN = 0.40
 MARKDOWN_SHARE_MAX = 0.70
 
+# Sizes asked of the teacher in the section prompt, so a reply fits SECTION_MAX_TOKENS
+# with room to spare (small teachers otherwise ramble until they are cut off).
+SECTION_EXPLANATION_MAX_WORDS = 120
+CODE_BLOCK_MAX_LINES = 15
+
 # Text length bounds (characters) enforced by the schemas.
 TITLE_MAX_CHARS = 120
 SHORT_TEXT_MAX_CHARS = 400

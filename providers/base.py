@@ -22,6 +22,8 @@ class CompletionRequest:
     max_tokens: int
     temperature: float = 0.2
     seed: int | None = 7
+    # Discourages the repetition loops small teachers fall into (None: the server's default).
+    frequency_penalty: float | None = None
     # JSON Schema the reply must follow; None for free text.
     schema: dict[str, Any] | None = None
     schema_name: str = "reply"

@@ -214,6 +214,8 @@ def build_payload(request: CompletionRequest, mode: str) -> dict[str, Any]:
     }
     if request.seed is not None:
         payload["seed"] = request.seed
+    if request.frequency_penalty is not None:
+        payload["frequency_penalty"] = request.frequency_penalty
     response_format = response_format_for(mode, schema=request.schema, schema_name=request.schema_name)
     if response_format is not None:
         payload["response_format"] = response_format

@@ -65,6 +65,8 @@ def render_section_prompt(
         extra_instruction=extra if instruction else "",
         code_range=f"{limits.CODE_CELLS_PER_SECTION_MIN}-{limits.CODE_CELLS_PER_SECTION_MAX}",
         callouts_max=str(limits.CALLOUTS_PER_SECTION_MAX),
+        explanation_words=str(limits.SECTION_EXPLANATION_MAX_WORDS),
+        code_lines=str(limits.CODE_BLOCK_MAX_LINES),
         card_text=research.card_text or "(no card text)",
     )
 

@@ -25,6 +25,10 @@ from providers.base import Completion, CompletionRequest, ProviderError, Teacher
 SpecT = TypeVar("SpecT", bound=BaseModel)
 logger = logging.getLogger(__name__)
 
+BASE_SEED = 7
+# Small teachers loop ("Context Length: 32,768" forty times) until the token limit; a mild
+# frequency penalty breaks such loops without hurting normal prose.
+FREQUENCY_PENALTY = 0.3
 # How much of a failed reply is echoed back to the teacher on retry.
 _ECHO_CHARS = 2000
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
@@ -137,6 +141,9 @@ def request_structured(
             messages=[*messages, *feedback],
             model=teacher.model,
             max_tokens=max_tokens,
+            # A new seed per attempt: the same seed tends to replay the same mistake.
+            seed=BASE_SEED + attempt - 1,
+            frequency_penalty=FREQUENCY_PENALTY,
             schema=schema,
             schema_name=schema_name or spec.__name__,
             stage=stage,

@@ -29,7 +29,7 @@ def test_it_returns_the_reply_with_usage_and_one_attempt(teacher_server, sleeps)
 
 def test_it_sends_model_messages_limits_and_the_bearer_key(teacher_server):
     client = make_client()
-    request = make_request(max_tokens=123, temperature=0.5, seed=11)
+    request = make_request(max_tokens=123, temperature=0.5, seed=11, frequency_penalty=0.3)
 
     client.complete(request, provider_key="openai", base_url=teacher_server.base_url, api_key=SECRET_KEY)
 
@@ -39,6 +39,7 @@ def test_it_sends_model_messages_limits_and_the_bearer_key(teacher_server):
     assert sent.json["model"] == "teacher-model"
     assert sent.json["messages"] == request.messages
     assert (sent.json["max_tokens"], sent.json["temperature"], sent.json["seed"]) == (123, 0.5, 11)
+    assert sent.json["frequency_penalty"] == 0.3
     assert "response_format" not in sent.json
 
 

@@ -135,3 +135,11 @@ def test_each_attempt_keeps_the_exchange_for_the_audit_trail():
     assert [m["role"] for m in first.request_messages] == ["system", "user"]
     assert [m["role"] for m in second.request_messages] == ["system", "user", "assistant", "user"]
     assert second.request_messages[2]["content"] == bad
+
+
+def test_each_attempt_uses_a_new_seed_and_a_frequency_penalty():
+    bad = json.dumps({**GOOD, "code": []})
+    teacher = ScriptedTeacher([(bad, "stop"), (json.dumps(GOOD), "stop")])
+    ask(teacher)
+    assert [r.seed for r in teacher.requests] == [7, 8]
+    assert all(r.frequency_penalty == 0.3 for r in teacher.requests)

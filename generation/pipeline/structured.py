@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 BASE_SEED = 7
 # Small teachers loop ("Context Length: 32,768" forty times) until the token limit; a mild
 # frequency penalty breaks such loops without hurting normal prose.
-FREQUENCY_PENALTY = 0.3
+FREQUENCY_PENALTY = 0.5
 # How much of a failed reply is echoed back to the teacher on retry.
 _ECHO_CHARS = 2000
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)

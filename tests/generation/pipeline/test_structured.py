@@ -142,4 +142,4 @@ def test_each_attempt_uses_a_new_seed_and_a_frequency_penalty():
     teacher = ScriptedTeacher([(bad, "stop"), (json.dumps(GOOD), "stop")])
     ask(teacher)
     assert [r.seed for r in teacher.requests] == [7, 8]
-    assert all(r.frequency_penalty == 0.3 for r in teacher.requests)
+    assert all(r.frequency_penalty == 0.5 for r in teacher.requests)

@@ -21,6 +21,7 @@ from generation.cli import (
     list_providers,
 )
 from generation.pipeline.research.snapshot import RESEARCH_MODES
+from generation.validate_file import finding_line, validate_file
 from prompts import limits
 from prompts.specs import DIFFICULTIES
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
     help = "Generate notebook manuals and inspect teacher providers."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{generate,providers}")
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{generate,validate,providers}")
         generate = sub.add_parser("generate", help="Turn a model card into a validated notebook manual.")
         source = generate.add_mutually_exclusive_group(required=True)
         source.add_argument("--model", help="Subject model: a Hugging Face id or URL (org/name, org/name@rev, ...).")
@@ -54,6 +55,13 @@ class Command(BaseCommand):
         generate.add_argument("--outDir", dest="out_dir", type=Path, default=Path("out"), help="Default ./out")
         generate.add_argument("--no-execute", dest="execute", action="store_false", help="Skip execution validation.")
         generate.add_argument("--json", dest="as_json", action="store_true", help="Print a JSON summary on stdout.")
+        validate = sub.add_parser("validate", help="Validate any notebook (exit 0 passed, 5 failed, 3 unreadable).")
+        validate.add_argument("notebook", type=Path, help="The .ipynb file to check.")
+        validate.add_argument("--execute", action="store_true", help="Also run it in the sandboxed kernel.")
+        validate.add_argument("--fix", action="store_true", help="Apply the deterministic fixes to a copy first.")
+        validate.add_argument("--out", type=Path, help="Where --fix writes the fixed copy (default NAME.fixed.ipynb).")
+        validate.add_argument("--report", type=Path, help="Also write the validation.md report there.")
+        validate.add_argument("--json", dest="as_json", action="store_true", help="Print the report as JSON.")
         providers = sub.add_parser("providers", help="List the teacher providers and probe each one.")
         providers.add_argument("--no-probe", dest="probe", action="store_false", help="Do not contact the servers.")
         providers.add_argument("--json", dest="as_json", action="store_true")
@@ -61,8 +69,23 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "providers":
             self._providers(options)
+        elif options["action"] == "validate":
+            self._validate(options)
         else:
             self._generate(options)
+
+    def _validate(self, options: dict[str, Any]) -> None:
+        outcome = validate_file(options["notebook"], execute=options["execute"], fix=options["fix"], out=options["out"])
+        if options["as_json"]:
+            self.stdout.write(json.dumps(outcome.as_dict(), indent=2))
+        elif outcome.report is not None:
+            for finding in outcome.report.findings:
+                self.stdout.write(finding_line(finding))
+        if options["report"] and outcome.markdown:
+            options["report"].write_text(outcome.markdown, encoding="utf-8")
+        if outcome.exit_code != 0:
+            raise CommandError(outcome.message, returncode=outcome.exit_code)
+        self.stderr.write(outcome.message)
 
     def _providers(self, options: dict[str, Any]) -> None:
         entries = list_providers(probe=options["probe"])

@@ -10,7 +10,7 @@ from prompts import limits
 from prompts.loader import PromptNotFound, load_prompt
 from prompts.schema_files import stale_schema_files
 
-REQUIRED_PROMPTS = ("outline", "section", "wrapup")
+REQUIRED_PROMPTS = ("outline", "section", "wrapup", "section_repair")
 
 
 @register()

@@ -3,8 +3,9 @@
 Every reply is judged the same way: a truncated reply (`finish_reason == "length"`) is a failed
 attempt and is never repaired; otherwise strict `json.loads`, then a deterministic repair for
 recoverable syntax (code fences, trailing commas, quotes), then validation against the spec.
-A failed attempt is retried with the errors fed back to the teacher; only the latest failed
-reply is kept in the conversation, so the context stays bounded.
+A failed attempt is retried with the reasons it was rejected; the rejected reply itself is not
+sent back: small teachers copy it, mistakes included, and leaving it out keeps the context
+bounded.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ BASE_SEED = 7
 # Small teachers loop ("Context Length: 32,768" forty times) until the token limit; a mild
 # frequency penalty breaks such loops without hurting normal prose.
 FREQUENCY_PENALTY = 0.5
-# How much of a failed reply is echoed back to the teacher on retry.
-_ECHO_CHARS = 2000
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
 
@@ -168,8 +167,11 @@ def request_structured(
             return StructuredResult(value=value, raw=raw, calls=calls)
         last_problem = problem
         feedback = [
-            {"role": "assistant", "content": completion.text[:_ECHO_CHARS]},
-            {"role": "user", "content": problem + "\nReply again with the complete JSON object only."},
+            {
+                "role": "user",
+                "content": f"Your previous reply was rejected. {problem}\n"
+                "Write a new reply: the complete JSON object only.",
+            }
         ]
     raise StructuredCallFailed(
         f"The teacher gave no valid {stage} in {max_attempts} attempts; last problem: {last_problem}",

@@ -170,6 +170,16 @@ class SectionSpec(StrictModel):
     callouts: list[Callout] = Field(max_length=limits.CALLOUTS_PER_SECTION_MAX)
     takeaway: Short = Field(description="One sentence the learner should remember from this step.")
 
+    @field_validator("title")
+    @classmethod
+    def _title_is_the_planned_one(cls, title: str, info: ValidationInfo) -> str:
+        # A section answers one planned step; a different title means the teacher wrote
+        # about something else (small teachers copy examples or other steps).
+        expected = (info.context or {}).get("step_title")
+        if expected and " ".join(title.split()).casefold() != " ".join(expected.split()).casefold():
+            raise ValueError(f"the title must be exactly {expected!r}")
+        return title
+
 
 # Keywords left out of the schema sent to teachers. String length bounds are still enforced
 # by the pydantic models on every reply, but grammar-based servers (llama.cpp) expand

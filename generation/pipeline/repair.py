@@ -94,4 +94,5 @@ def repair_section(
             "current": current.model_dump(mode="json") if current else None,
         },
         schema_name="section",
+        validation_context={"step_title": step.title},
     )

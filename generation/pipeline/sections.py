@@ -110,6 +110,7 @@ def generate_section(
             "language": language,
         },
         schema_name="section",
+        validation_context={"step_title": outline.steps[index].title},
         check_cancelled=check_cancelled,
     )
 

@@ -150,3 +150,17 @@ def test_token_estimate_is_stable_and_grows_with_text():
     assert count_tokens("") == 0
     assert count_tokens("hello world") == 2
     assert count_tokens("hello world " * 100) > count_tokens("hello world " * 10)
+
+
+def test_a_section_must_carry_the_title_of_the_step_it_answers():
+    data = {
+        "title": "Send a first request",
+        "explanation": "This step sends a first request to the model and reads the reply.",
+        "prerequisites": [],
+        "code": [{"intro": "Call it.", "code": "reply = ask('hi')\nprint(reply)"}],
+        "callouts": [],
+        "takeaway": "One call sends one message.",
+    }
+    SectionSpec.model_validate(data, context={"step_title": "send a  FIRST request"})
+    with pytest.raises(ValidationError, match="must be exactly 'Measure latency'"):
+        SectionSpec.model_validate(data, context={"step_title": "Measure latency"})

@@ -36,7 +36,7 @@ SECTION_RANKING: tuple[tuple[str, tuple[str, ...]], ...] = (
 )  # fmt: skip
 KIND_RANK = {kind: rank for rank, (kind, _) in enumerate(SECTION_RANKING)} | {"other": len(SECTION_RANKING)}
 INTRO_TITLE = "(introduction)"
-PARTIAL_MARKER = "[… the rest of this section was left out to fit the prompt budget …]"
+PARTIAL_MARKER = "(The rest of this section was left out to fit the prompt budget.)"
 TABLE_MAX_ROWS = 12
 TABLE_KEPT_ROWS = 8
 MIN_PARTIAL_TOKENS = 60

@@ -53,17 +53,17 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         raise ValueError(f"{path} is not a Jupyter notebook ({type(exc).__name__})") from None
 
 
-def run_checks(nb: nbformat.NotebookNode, *, execute: bool) -> ValidationReport:
-    """Static validators, then execution in the sandbox when asked."""
+def run_checks(nb: nbformat.NotebookNode, *, execute: bool) -> tuple[ValidationReport, bool]:
+    """Static validators, then execution in the sandbox when asked; says whether it ran."""
     report = validate_notebook(nb)
-    if execute:
-        from generation.pipeline.execution import execute_notebook
+    if not execute:
+        return report, False
+    from generation.pipeline.execution import execute_notebook
 
-        result = execute_notebook(nb)
-        report.findings.extend(result.findings)
-        report.durations_ms["execution"] = result.seconds * 1000
-        report.executed = result.ran
-    return report
+    result = execute_notebook(nb)
+    report.findings.extend(result.findings)
+    report.durations_ms["execution"] = result.seconds * 1000
+    return report, result.ran
 
 
 def validate_file(path: Path, *, execute: bool = False, fix: bool = False, out: Path | None = None) -> ValidateOutcome:
@@ -80,12 +80,12 @@ def validate_file(path: Path, *, execute: bool = False, fix: bool = False, out: 
             if fixed_path.resolve() == path.resolve():
                 return ValidateOutcome(EXIT_USAGE, "Usage error: --out must not overwrite the notebook being checked.")
             nbformat.write(nb, fixed_path)
-    report = run_checks(nb, execute=execute)
+    report, executed = run_checks(nb, execute=execute)
     markdown = render_validation_markdown(
         title=path.name,
         nb=nb,
         findings=report.findings,
-        summary=report.as_dict(),
+        summary={**report.as_dict(), "executed": executed},
         passed=report.passed,
         score=report.score,
     )

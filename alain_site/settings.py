@@ -163,6 +163,10 @@ ALAIN = {
     "HTTP_BACKOFF_MAX_SECONDS": env_float("ALAIN_HTTP_BACKOFF_MAX", 30.0),
     # Structured-output retries with the validation errors fed back.
     "JSON_MAX_ATTEMPTS": env_int("ALAIN_JSON_MAX_ATTEMPTS", 3),
+    # Execution validation in the sandbox, and auto-fix rounds after it.
+    "EXEC_CELL_TIMEOUT": env_int("ALAIN_EXEC_CELL_TIMEOUT", 60),
+    "EXEC_TOTAL_TIMEOUT": env_int("ALAIN_EXEC_TOTAL_TIMEOUT", 600),
+    "REPAIR_ROUNDS": env_int("ALAIN_REPAIR_ROUNDS", 2),
     # Sections generated at once for one run.
     "SECTION_CONCURRENCY": env_int("ALAIN_SECTION_CONCURRENCY", 4),
     # Hugging Face research cache.

@@ -33,6 +33,10 @@ EXERCISE_TOKENS_BY_DIFFICULTY: dict[str, int] = {"easy": 300, "medium": 800, "ha
 MARKDOWN_SHARE_MIN = 0.40
 MARKDOWN_SHARE_MAX = 0.70
 
+# Card text in a section prompt: the plan carries the structure, and a long excerpt makes
+# small teachers copy the card into code cells instead of writing code.
+SECTION_CARD_TOKENS = 600
+
 # Sizes asked of the teacher in the section prompt, so a reply fits SECTION_MAX_TOKENS
 # with room to spare (small teachers otherwise ramble until they are cut off).
 SECTION_EXPLANATION_MAX_WORDS = 120

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+from generation.pipeline.research.condense import condense_card
 from generation.pipeline.research.snapshot import ResearchSnapshot
 from generation.pipeline.structured import CallRecord, StructuredCallFailed, StructuredResult, request_structured
 from prompts import limits
@@ -35,6 +36,14 @@ class JobOutcome:
         if self.result is not None:
             return self.result.calls
         return self.error.calls if self.error is not None else []
+
+
+def section_card_excerpt(research: ResearchSnapshot) -> str:
+    """The part of the card a section prompt carries (condensed again, with its usage parts first)."""
+    if not research.card_text:
+        return "(no card text)"
+    excerpt, _ = condense_card(research.card_text, limits.SECTION_CARD_TOKENS)
+    return excerpt
 
 
 def render_section_prompt(
@@ -67,7 +76,7 @@ def render_section_prompt(
         callouts_max=str(limits.CALLOUTS_PER_SECTION_MAX),
         explanation_words=str(limits.SECTION_EXPLANATION_MAX_WORDS),
         code_lines=str(limits.CODE_BLOCK_MAX_LINES),
-        card_text=research.card_text or "(no card text)",
+        card_text=section_card_excerpt(research),
     )
 
 

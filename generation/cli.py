@@ -160,8 +160,9 @@ def generate_manual(request: GenerateRequest, *, progress: Progress | None = Non
             folder_name=f"{stamp}-{slugify(run.tutorial_id)}",
         )
     if run.status == RunStatus.SUCCEEDED:
-        # Until sandboxed execution lands (issue 3) only the static checks have run: say so.
-        message = f"Manual {run.tutorial_id} generated; static validation passed (not executed); artifacts in {folder}."
+        executed = bool(version and version.validation_summary.get("executed"))
+        checks = "validated and executed in the sandbox" if executed else "validated (not executed)"
+        message = f"Manual {run.tutorial_id} generated and {checks}; artifacts in {folder}."
         return GenerateOutcome(exit_code=0, message=message, run=run, folder=folder)
     kind = run.error_kind if run.error_kind in EXIT_CODES else "internal"
     if run.status == RunStatus.CANCELLED:

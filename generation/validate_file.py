@@ -63,7 +63,7 @@ def run_checks(nb: nbformat.NotebookNode, *, execute: bool) -> tuple[ValidationR
     result = execute_notebook(nb)
     report.findings.extend(result.findings)
     report.durations_ms["execution"] = result.seconds * 1000
-    return report, result.ran
+    return report, result.executed
 
 
 def validate_file(path: Path, *, execute: bool = False, fix: bool = False, out: Path | None = None) -> ValidateOutcome:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
@@ -160,6 +161,15 @@ class Callout(StrictModel):
     text: Short
 
 
+_STEP_PREFIX = re.compile(r"^\s*(?:(?:step|étape|paso|schritt)\s*)?\d+\s*[:.)\-]\s*", re.IGNORECASE)
+
+
+def _title_key(title: str) -> str:
+    """A title reduced to its words: no "Step 3:" prefix, quotes, end punctuation, case or spacing."""
+    title = _STEP_PREFIX.sub("", title.strip().strip("\"'“”«»"))
+    return " ".join(title.rstrip(" .!:;").split()).casefold()
+
+
 class SectionSpec(StrictModel):
     title: Title
     explanation: Prose = Field(description="Markdown explanation of the step.")
@@ -176,7 +186,7 @@ class SectionSpec(StrictModel):
         # A section answers one planned step; a different title means the teacher wrote
         # about something else (small teachers copy examples or other steps).
         expected = (info.context or {}).get("step_title")
-        if expected and " ".join(title.split()).casefold() != " ".join(expected.split()).casefold():
+        if expected and _title_key(title) != _title_key(expected):
             raise ValueError(f"the title must be exactly {expected!r}")
         return title
 

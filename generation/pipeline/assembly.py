@@ -118,9 +118,15 @@ def build_notebook(
     cells += _setup_cells(lang=lang)
     cells += _provider_cells(research=research, lang=lang)
     cells += _seed_cells(lang=lang)
+    # Headings use the plan's step titles: a section's own title only has to match it, so a
+    # teacher's "Step 3: ..." or quoting never shows up twice.
+    titles = [step.title for step in outline.steps] if len(outline.steps) == len(sections) else None
     for index, section in enumerate(sections):
-        following = sections[index + 1] if index + 1 < len(sections) else None
-        cells += _step_cells(number=index + 1, section=section, following=following, lang=lang)
+        title = titles[index] if titles else section.title
+        following = None
+        if index + 1 < len(sections):
+            following = titles[index + 1] if titles else sections[index + 1].title
+        cells += _step_cells(number=index + 1, section=section, title=title, following=following, lang=lang)
     cells.append(_exercises_cell(outline=outline, lang=lang))
     cells += _assessment_cells(outline=outline, lang=lang)
     cells += _closing_cells(outline=outline, research=research, lang=lang)
@@ -245,9 +251,9 @@ def _seed_cells(*, lang: str) -> list[_Cell]:
     ]
 
 
-def _step_cells(*, number: int, section: SectionSpec, following: SectionSpec | None, lang: str) -> list[_Cell]:
+def _step_cells(*, number: int, section: SectionSpec, title: str, following: str | None, lang: str) -> list[_Cell]:
     prefix = f"step-{number:02d}"
-    heading = f"## {label(lang, 'step', n=number, title=md.inline(section.title))}"
+    heading = f"## {label(lang, 'step', n=number, title=md.inline(title))}"
     opening = [heading]
     if section.prerequisites:
         opening.append(f"**{label(lang, 'prerequisites')}:**\n\n" + _bullets(section.prerequisites))
@@ -266,7 +272,7 @@ def _step_cells(*, number: int, section: SectionSpec, following: SectionSpec | N
     closing = [md.blockquote(f"**{label(lang, c.kind)}:** {md.prose(c.text)}") for c in section.callouts]
     closing.append(f"**{label(lang, 'takeaway')}:** {md.inline(section.takeaway)}")
     if following is not None:
-        target = label(lang, "step", n=number + 1, title=md.inline(following.title))
+        target = label(lang, "step", n=number + 1, title=md.inline(following))
     else:
         target = label(lang, "exercises")
     closing.append(f"**{label(lang, 'next_section')}:** {target}")

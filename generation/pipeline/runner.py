@@ -17,7 +17,7 @@ from django.db import transaction
 
 from generation import services
 from generation.models import STAGES, Run, RunStatus
-from generation.pipeline import stages
+from generation.pipeline import checking, stages
 from generation.pipeline.errors import PipelineError, RunCancelled, ValidationFailed
 from providers.base import Teacher
 from providers.catalog import ProviderConfigError, get_teacher
@@ -52,9 +52,9 @@ PIPELINE: tuple[tuple[str, StageFn], ...] = (
     ("outline", stages.outline_stage),
     ("sections", stages.sections_stage),
     ("assembly", stages.assembly_stage),
-    ("validation", stages.validation_stage),
-    ("execution", stages.execution_stage),
-    ("autofix", stages.autofix_stage),
+    ("validation", checking.validation_stage),
+    ("execution", checking.execution_stage),
+    ("autofix", checking.autofix_stage),
     ("publish", stages.publish_stage),
 )
 assert tuple(name for name, _ in PIPELINE) == STAGES, "PIPELINE and STAGES must list the same stages"

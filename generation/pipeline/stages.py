@@ -11,19 +11,18 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-import nbformat
 from django.db import transaction
 
 from generation import artifacts
 from generation.models import Finding, NotebookVersion, Outline, ResearchRecord, Run, Section, TeacherCall
 from generation.pipeline import assembly
+from generation.pipeline.checking import latest_version
 from generation.pipeline.errors import PipelineError, TeacherError, ValidationFailed
 from generation.pipeline.outline import generate_outline
 from generation.pipeline.research import scout
 from generation.pipeline.research.snapshot import ResearchSnapshot
 from generation.pipeline.sections import JobOutcome, generate_section, run_concurrently
 from generation.pipeline.structured import CallRecord, StructuredCallFailed, StructuredResult
-from generation.pipeline.validators import validate_notebook
 from generation.pipeline.wrapup import generate_wrapup
 from prompts import limits
 from prompts.loader import load_prompt
@@ -256,58 +255,6 @@ def assembly_stage(context: RunContext) -> str:
     return f"version {number}: {len(nb.cells)} cells, {len(data)} bytes"
 
 
-def latest_version(run: Run) -> NotebookVersion:
-    version = run.versions.order_by("-number").first()
-    if version is None:
-        raise PipelineError("No notebook version exists to work on.", stage=run.stage)
-    return version
-
-
-def validation_stage(context: RunContext) -> str:
-    version = latest_version(context.run)
-    nb = nbformat.reads(version.ipynb, as_version=4)
-    report = validate_notebook(nb)
-    nb = assembly.set_validation_summary(nb, report.summary())
-    data = assembly.notebook_to_bytes(nb)
-    with transaction.atomic():
-        version.findings.all().delete()
-        Finding.objects.bulk_create(
-            Finding(
-                version=version,
-                validator=f.validator,
-                code=f.code,
-                severity=f.severity,
-                cell_index=f.cell_index,
-                message=f.message,
-                fixable=f.fixable,
-            )
-            for f in report.findings
-        )
-        version.ipynb = data.decode("utf-8")
-        version.sha256 = hashlib.sha256(data).hexdigest()
-        version.validated = True
-        version.passed = report.passed
-        version.quality_score = report.score
-        version.validation_summary = report.as_dict()
-        version.save()
-    counts = report.counts()
-    return f"{'passed' if report.passed else 'failed'}: {counts['error']} error(s), {counts['warning']} warning(s)"
-
-
-def execution_stage(context: RunContext) -> str:
-    # Sandboxed execution (nbclient under bubblewrap) is issue 3; until then say so plainly
-    # in the run's log and metrics instead of claiming the notebook ran.
-    context.note("execution", "Execution validation is not available in this build: the notebook was not run.")
-    return "not run"
-
-
-def autofix_stage(context: RunContext) -> str:
-    version = latest_version(context.run)
-    if version.passed:
-        return "nothing to fix"
-    return "no automatic fix available for the findings; a person must review them"
-
-
 def publish_stage(context: RunContext) -> str:
     version = latest_version(context.run)
     written = artifacts.publish_version(run=context.run, version=version)
@@ -322,6 +269,8 @@ def final_verdict(run: Run) -> PipelineError | None:
         first = errors.first()
         detail = f" First: {first.message}" if first else ""
         return ValidationFailed(
-            f"The notebook failed validation with {errors.count()} error finding(s).{detail}", stage="validation"
+            f"The notebook failed validation with {errors.count()} error finding(s) and needs a person's review."
+            f"{detail}",
+            stage="validation",
         )
     return None

@@ -164,3 +164,16 @@ def test_a_section_must_carry_the_title_of_the_step_it_answers():
     SectionSpec.model_validate(data, context={"step_title": "send a  FIRST request"})
     with pytest.raises(ValidationError, match="must be exactly 'Measure latency'"):
         SectionSpec.model_validate(data, context={"step_title": "Measure latency"})
+
+
+@pytest.mark.parametrize("given", ["Step 2: Measure latency", "2. Measure latency.", '"Measure Latency"', "measure  latency"])
+def test_a_numbered_or_quoted_version_of_the_step_title_is_accepted(given):
+    data = {
+        "title": given,
+        "explanation": "This step sends a first request to the model and reads the reply.",
+        "prerequisites": [],
+        "code": [{"intro": "Call it.", "code": "reply = ask('hi')\nprint(reply)"}],
+        "callouts": [],
+        "takeaway": "One call sends one message.",
+    }
+    SectionSpec.model_validate(data, context={"step_title": "Measure latency"})

@@ -6,7 +6,7 @@ import pytest
 from django.core.files.storage import default_storage
 
 from generation.models import STAGES, Artifact, NotebookVersion, Run, RunStatus, Section, TeacherCall
-from generation.pipeline import assembly, stages
+from generation.pipeline import assembly, checking, stages
 from generation.pipeline.runner import execute_run
 from generation.pipeline.validators import FindingData, ValidationReport
 from generation.services import run_set_status
@@ -99,10 +99,10 @@ def test_a_notebook_that_fails_validation_fails_the_run_but_keeps_its_artifacts(
         report.findings.append(FindingData("code", "syntax-error", "error", "The code does not parse.", 7))
         return report
 
-    monkeypatch.setattr(stages, "validate_notebook", failing)
+    monkeypatch.setattr(checking, "validate_notebook", failing)
     run = execute_run(make_run().pk, teacher=CountingDemo())
     assert (run.status, run.error_kind, run.error_stage) == (RunStatus.FAILED, "validation", "validation")
-    assert "1 error finding" in run.error_message
+    assert "1 error finding(s) and needs a person" in run.error_message
     report = Artifact.objects.get(run=run, name="validation.md")
     text = default_storage.open(report.path).read().decode()
     assert "FAILED" in text and "Cell 7" in text and "does not parse" in text

@@ -1,0 +1,233 @@
+"""Stages 5-7: static validation, sandboxed execution and auto-fix of the latest version.
+
+Findings live on the notebook version they describe. Auto-fix never edits a version: it
+builds a new one (deterministic fixes, and steps rewritten by the teacher from the traceback
+of their failing code), validates it the same way, and stops after a bounded number of
+rounds; a manual that still fails is left for human review with its findings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import nbformat
+from django.db import transaction
+
+from generation import services
+from generation.models import Finding, NotebookVersion, Run, Section
+from generation.pipeline import assembly
+from generation.pipeline.autofix import apply_deterministic_fixes
+from generation.pipeline.repair import failing_steps, repair_section, step_code
+from generation.pipeline.sections import run_concurrently
+from generation.pipeline.validators import FindingData, ValidationReport, validate_notebook
+from prompts.loader import load_prompt
+from prompts.specs import SectionSpec
+
+if TYPE_CHECKING:
+    from generation.pipeline.runner import RunContext
+
+EXECUTION_VALIDATOR = "execution"
+
+
+def latest_version(run: Run) -> NotebookVersion:
+    from generation.pipeline.errors import PipelineError
+
+    version = run.versions.order_by("-number").first()
+    if version is None:
+        raise PipelineError("No notebook version exists to work on.", stage=run.stage)
+    return version
+
+
+def version_findings(version: NotebookVersion) -> list[FindingData]:
+    return [
+        FindingData(f.validator, f.code, f.severity, f.message, f.cell_index, f.fixable)
+        for f in version.findings.order_by("id")
+    ]
+
+
+def store_report(version: NotebookVersion, report: ValidationReport, *, executed: bool) -> None:
+    """Replace the version's findings and verdict; its metadata cell carries the summary."""
+    summary = {**report.summary(), "executed": executed}
+    nb = assembly.set_validation_summary(nbformat.reads(version.ipynb, as_version=4), summary)
+    data = assembly.notebook_to_bytes(nb)
+    with transaction.atomic():
+        version.findings.all().delete()
+        Finding.objects.bulk_create(
+            Finding(
+                version=version,
+                validator=f.validator,
+                code=f.code,
+                severity=f.severity,
+                cell_index=f.cell_index,
+                message=f.message,
+                fixable=f.fixable,
+            )
+            for f in report.findings
+        )
+        version.ipynb = data.decode("utf-8")
+        version.sha256 = hashlib.sha256(data).hexdigest()
+        version.validated = True
+        version.passed = report.passed
+        version.quality_score = report.score
+        version.validation_summary = {**report.as_dict(), "executed": executed}
+        version.save()
+
+
+def execute_version(version: NotebookVersion, config: dict[str, Any]) -> tuple[list[FindingData], float, bool]:
+    """Execution findings of a version, the seconds it took, and whether it really ran."""
+    from generation.pipeline.execution import execute_notebook
+
+    result = execute_notebook(
+        nbformat.reads(version.ipynb, as_version=4),
+        cell_timeout=config["EXEC_CELL_TIMEOUT"],
+        total_timeout=config["EXEC_TOTAL_TIMEOUT"],
+    )
+    return list(result.findings), result.seconds, result.executed
+
+
+def check_version(version: NotebookVersion, *, execute: bool, config: dict[str, Any]) -> ValidationReport:
+    """Static validators and, when asked, execution; the result is stored on the version."""
+    report = validate_notebook(nbformat.reads(version.ipynb, as_version=4))
+    executed = False
+    if execute:
+        findings, seconds, executed = execute_version(version, config)
+        report.findings.extend(findings)
+        report.durations_ms[EXECUTION_VALIDATOR] = seconds * 1000
+    store_report(version, report, executed=executed)
+    return report
+
+
+def _verdict(report: ValidationReport) -> str:
+    counts = report.counts()
+    return f"{'passed' if report.passed else 'failed'}: {counts['error']} error(s), {counts['warning']} warning(s)"
+
+
+def validation_stage(context: RunContext) -> str:
+    version = latest_version(context.run)
+    report = validate_notebook(nbformat.reads(version.ipynb, as_version=4))
+    store_report(version, report, executed=False)
+    return _verdict(report)
+
+
+def execution_stage(context: RunContext) -> str:
+    run = context.run
+    if not run.execute:
+        context.note("execution", "Execution was not requested (--no-execute): the notebook was not run.")
+        return "skipped"
+    version = latest_version(run)
+    static = [f for f in version_findings(version) if f.validator != EXECUTION_VALIDATOR]
+    findings, seconds, executed = execute_version(version, context.config)
+    report = ValidationReport(
+        findings=static + findings, durations_ms=dict(version.validation_summary.get("durations_ms", {}))
+    )
+    report.durations_ms[EXECUTION_VALIDATOR] = seconds * 1000
+    store_report(version, report, executed=executed)
+    return f"{'ran' if executed else 'did not run'} in {seconds:.1f} s; {_verdict(report)}"
+
+
+def autofix_stage(context: RunContext) -> str:
+    run = context.run
+    rounds = context.config["REPAIR_ROUNDS"]
+    notes = []
+    for round_number in range(1, rounds + 1):
+        version = latest_version(run)
+        if version.passed:
+            break
+        context.check_cancelled()
+        changed = _fix_round(context, version, round_number)
+        if changed is None:
+            notes.append("no automatic fix applies to the remaining findings")
+            break
+        notes.append(changed)
+    version = latest_version(run)
+    if not version.passed:
+        services.run_event(
+            run=run,
+            kind="needs_review",
+            stage="autofix",
+            level="warning",
+            message=f"Version {version.number} still fails validation; a person must review its findings.",
+        )
+    return "; ".join(notes) or "nothing to fix"
+
+
+def _fix_round(context: RunContext, version: NotebookVersion, round_number: int) -> str | None:
+    """One round of fixes as a new version; None when nothing automatic can be tried."""
+    run = context.run
+    nb = nbformat.reads(version.ipynb, as_version=4)
+    findings = version_findings(version)
+    broken_steps = failing_steps(nb, findings)
+    repaired = _repair_steps(context, nb, broken_steps) if broken_steps else []
+    if repaired:
+        from generation.pipeline.stages import load_outline, load_research, notebook_meta
+
+        sections = [SectionSpec.model_validate(s.data) for s in run.sections.order_by("index")]
+        research = load_research(run)
+        nb = assembly.build_notebook(
+            outline=load_outline(run),
+            sections=sections,
+            research=research,
+            meta=notebook_meta(run, research, version.number + 1),
+        )
+    nb, fixes = apply_deterministic_fixes(nb)
+    if not repaired and not fixes:
+        return None
+    old_sources = [cell.source for cell in nbformat.reads(version.ipynb, as_version=4).cells]
+    if [cell.source for cell in nb.cells] == old_sources:
+        # The teacher rewrote the steps into the same code: another round would change nothing.
+        return None
+    what = [f"step {n} rewritten" for n in repaired] + [fix.description for fix in fixes]
+    data = assembly.notebook_to_bytes(nb)
+    new = NotebookVersion.objects.create(
+        run=run,
+        number=version.number + 1,
+        ipynb=data.decode("utf-8"),
+        sha256=hashlib.sha256(data).hexdigest(),
+        reason=f"auto-fix round {round_number}"[:200],
+    )
+    report = check_version(new, execute=run.execute, config=context.config)
+    summary = f"round {round_number}: {', '.join(what)} -> v{new.number} {_verdict(report)}"
+    services.run_event(run=run, kind="autofix", stage="autofix", message=summary)
+    context.progress("autofix", summary)
+    return summary
+
+
+def _repair_steps(context: RunContext, nb: nbformat.NotebookNode, broken: dict[int, list[FindingData]]) -> list[int]:
+    """Ask the teacher to rewrite each failing step; returns the steps it rewrote."""
+    from generation.pipeline.stages import load_plan, load_research, save_calls
+
+    run = context.run
+    plan, research = load_plan(run), load_research(run)
+    prompt = load_prompt("section_repair")
+    jobs = {}
+    for step, findings in broken.items():
+        section = run.sections.get(index=step - 1)
+        jobs[step - 1] = partial(
+            repair_section,
+            teacher=context.teacher,
+            plan=plan,
+            research=research,
+            index=step - 1,
+            failing_code=step_code(nb, step),
+            error="\n\n".join(f.message for f in findings),
+            difficulty=run.difficulty,
+            language=run.language,
+            max_attempts=context.config["JSON_MAX_ATTEMPTS"],
+            prompt=prompt,
+            current=SectionSpec.model_validate(section.data) if section.data else None,
+        )
+    repaired = []
+    concurrency = min(context.config["SECTION_CONCURRENCY"], context.teacher.max_concurrency or len(jobs))
+    for outcome in run_concurrently(jobs, concurrency=concurrency):
+        with transaction.atomic():
+            save_calls(run, outcome.calls)
+            if outcome.result is not None:
+                Section.objects.filter(run=run, index=outcome.key).update(
+                    data=outcome.result.raw, prompt_version=prompt.label, status=Section.Status.DONE
+                )
+                repaired.append(int(outcome.key) + 1)
+    run.prompt_versions = {**run.prompt_versions, "section_repair": prompt.label}
+    Run.objects.filter(pk=run.pk).update(prompt_versions=run.prompt_versions)
+    return sorted(repaired)

@@ -42,6 +42,13 @@ SECTION_CARD_TOKENS = 600
 SECTION_EXPLANATION_MAX_WORDS = 120
 CODE_BLOCK_MAX_LINES = 15
 
+# Validation thresholds.
+QUALITY_PASS_MARK = 80  # see generation/pipeline/validators/scoring.py for the score
+NOTEBOOK_WARN_BYTES = 5 * 1024 * 1024
+NOTEBOOK_MAX_BYTES = 20 * 1024 * 1024
+OVERVIEW_MIN_WORDS = 8
+STEP_EXPLANATION_MIN_WORDS = 15
+
 # Text length bounds (characters) enforced by the schemas.
 TITLE_MAX_CHARS = 120
 SHORT_TEXT_MAX_CHARS = 400

@@ -27,13 +27,9 @@ class AppliedFix:
 Fixer = Callable[[nbformat.NotebookNode], list[AppliedFix]]
 
 _SHELL_PIP = re.compile(r"^(\s*)!\s*(?:python3?\s+-m\s+)?pip3?\s+install\b", re.MULTILINE)
-_SUBPROCESS_PIP = re.compile(
-    r"^(\s*)(?:subprocess\.(?:run|call|check_call|check_output)|os\.system)\(\s*"
-    r"(?:\[[^\]]*['\"]pip['\"][^\]]*\]|['\"][^'\"]*pip install[^'\"]*['\"])[^)]*\)\s*$",
-    re.MULTILINE,
-)
-# NAME = "literal" where NAME looks like a credential and the literal is not empty.
-_SECRET_ASSIGNMENT = re.compile(
+# NAME = "literal" where NAME looks like a credential and the literal is not empty. The
+# secrets validator marks exactly these findings as fixable.
+SECRET_ASSIGNMENT = re.compile(
     r"^(?P<indent>\s*)(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:API_KEY|_TOKEN|_SECRET|PASSWORD|api_key|_token|_secret|password))"
     r"\s*=\s*(?P<quote>['\"])(?P<value>[^'\"\n]{8,})(?P=quote)\s*$",
     re.MULTILINE,
@@ -66,7 +62,7 @@ def fix_secret_literals(nb: nbformat.NotebookNode) -> list[AppliedFix]:
             env_name = match["name"].upper()
             return f'{match["indent"]}{match["name"]} = os.environ.get("{env_name}", "")'
 
-        source = _SECRET_ASSIGNMENT.sub(replace, cell.source)
+        source = SECRET_ASSIGNMENT.sub(replace, cell.source)
         if source == cell.source:
             continue
         if not re.search(r"^\s*import os\b|^\s*import .*\bos\b", source, re.MULTILINE):

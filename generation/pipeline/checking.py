@@ -174,8 +174,7 @@ def _fix_round(context: RunContext, version: NotebookVersion, round_number: int)
     nb, fixes = apply_deterministic_fixes(nb)
     if not repaired and not fixes:
         return None
-    old_sources = [cell.source for cell in nbformat.reads(version.ipynb, as_version=4).cells]
-    if [cell.source for cell in nb.cells] == old_sources:
+    if _content(nb) == _content(nbformat.reads(version.ipynb, as_version=4)):
         # The teacher rewrote the steps into the same code: another round would change nothing.
         return None
     what = [f"step {n} rewritten" for n in repaired] + [fix.description for fix in fixes]
@@ -231,3 +230,8 @@ def _repair_steps(context: RunContext, nb: nbformat.NotebookNode, broken: dict[i
     run.prompt_versions = {**run.prompt_versions, "section_repair": prompt.label}
     Run.objects.filter(pk=run.pk).update(prompt_versions=run.prompt_versions)
     return sorted(repaired)
+
+
+def _content(nb: nbformat.NotebookNode) -> list[str]:
+    """Cell sources without the metadata cell (its version number and summary always differ)."""
+    return [cell.source for cell in nb.cells if assembly.METADATA_TAG not in cell.metadata.get("tags", [])]

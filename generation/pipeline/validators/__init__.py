@@ -3,6 +3,12 @@
 A version passes when no finding has severity "error". Each validator is a function
 `(nb) -> list[FindingData]` registered with `@validator(name)`; the stage runs them all, times
 each one, and the caller persists the findings on the notebook version.
+
+The static validators, by module: `static` (schema, code, placeholders), `structure` (markdown
+share, step numbering and content), `contract` (the manual's parts, their order and contents),
+`assessment` (the quiz: questions, answers, explanations), `colab` (runs on Colab and
+elsewhere) and `secrets` (keys and tokens in cells and outputs). The quality score is
+described in `scoring`.
 """
 
 from __future__ import annotations
@@ -41,9 +47,16 @@ class ValidationReport:
 
     @property
     def score(self) -> int:
-        """0-100: each error costs 15 points, each warning 3, floored at 0."""
-        counts = self.counts()
-        return max(0, 100 - 15 * counts["error"] - 3 * counts["warning"])
+        """0-100, see `scoring`: any error keeps it below QUALITY_PASS_MARK."""
+        from generation.pipeline.validators.scoring import quality_score
+
+        return quality_score(self.findings)
+
+    @property
+    def meets_pass_mark(self) -> bool:
+        from generation.pipeline.validators.scoring import QUALITY_PASS_MARK
+
+        return self.score >= QUALITY_PASS_MARK
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -75,8 +88,15 @@ def validator(name: str) -> Callable[[ValidatorFn], ValidatorFn]:
 
 def validate_notebook(nb: nbformat.NotebookNode, *, only: list[str] | None = None) -> ValidationReport:
     """Run the registered static validators (all, or those named in `only`)."""
-    # Importing the module registers the validators; kept here to avoid import cycles.
-    from generation.pipeline.validators import static  # noqa: F401
+    # Importing the modules registers the validators; kept here to avoid import cycles.
+    from generation.pipeline.validators import (  # noqa: F401
+        assessment,
+        colab,
+        contract,
+        secrets,
+        static,
+        structure,
+    )
 
     report = ValidationReport()
     for name, fn in REGISTRY.items():

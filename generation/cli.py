@@ -16,7 +16,7 @@ from generation import artifacts
 from generation.models import STAGES, Run, RunStatus
 from generation.pipeline.errors import SourceError
 from generation.pipeline.runner import execute_run
-from generation.services import RunOptions, RunOptionsError, run_create
+from generation.services import InvalidTransition, RunOptions, RunOptionsError, run_create, run_set_status
 from generation.sources import source_from_file, source_from_model_ref, source_from_text
 from providers.catalog import ProviderConfigError, UnknownProvider, catalog_entries, get_teacher
 
@@ -148,6 +148,32 @@ def generate_manual(request: GenerateRequest, *, progress: Progress | None = Non
     run = run_create(source=source, options=options, subject=subject)
     if teacher.is_demo:
         progress("research", "using the offline demo teacher: the manual is demo content")
+    return _execute_and_export(run, teacher=teacher, out_dir=request.out_dir, progress=progress)
+
+
+def retry_manual(
+    tutorial_id: str, *, out_dir: Path, api_key: str | None = None, progress: Progress | None = None
+) -> GenerateOutcome:
+    """Run a failed or cancelled run again from its first unfinished stage, reusing the rest."""
+    progress = progress or Progress()
+    run = Run.objects.filter(tutorial_id=tutorial_id).first()
+    if run is None:
+        return _fail("usage", f"Usage error: there is no run {tutorial_id!r}.")
+    try:
+        teacher = get_teacher(
+            run.teacher_provider, model=run.teacher_model, base_url=run.teacher_base_url or None, api_key=api_key
+        )
+        run_set_status(run=run, status=RunStatus.QUEUED)
+    except ProviderConfigError as exc:
+        return _fail("teacher", f"Teacher configuration error: {exc}")
+    except InvalidTransition as exc:
+        return _fail("usage", f"Usage error: {exc}; only failed or cancelled runs can be retried.")
+    done = ", ".join(run.completed_stages) or "nothing"
+    progress(run.error_stage or "research", f"retrying; reusing what is done ({done})")
+    return _execute_and_export(run, teacher=teacher, out_dir=out_dir, progress=progress)
+
+
+def _execute_and_export(run: Run, *, teacher: Any, out_dir: Path, progress: Progress) -> GenerateOutcome:
     run = execute_run(run.pk, teacher=teacher, progress=progress)
     folder = None
     version = run.versions.order_by("-number").first()
@@ -156,7 +182,7 @@ def generate_manual(request: GenerateRequest, *, progress: Progress | None = Non
         folder = artifacts.export_to_directory(
             run=run,
             version=version,
-            out_dir=request.out_dir,
+            out_dir=out_dir,
             folder_name=f"{stamp}-{slugify(run.tutorial_id)}",
         )
     if run.status == RunStatus.SUCCEEDED:
@@ -169,6 +195,8 @@ def generate_manual(request: GenerateRequest, *, progress: Progress | None = Non
         kind = "cancelled"
     where = f" Artifacts for inspection in {folder}." if folder else ""
     message = f"Run {run.tutorial_id} failed in stage {run.error_stage or run.stage}: {run.error_message}{where}"
+    if kind in {"teacher", "internal"}:
+        message += f" Retry with `manage.py alain retry {run.tutorial_id}`."
     return GenerateOutcome(exit_code=EXIT_CODES[kind], message=message, run=run, folder=folder)
 
 

@@ -184,3 +184,43 @@ def test_progress_draws_one_bar_line_on_a_terminal_and_plain_lines_otherwise():
     plain = io.StringIO()
     Progress(stream=plain)("outline", "started")
     assert plain.getvalue() == "[alain] outline: started\n"
+
+
+def test_retry_resumes_a_failed_run_from_its_failed_stage(tmp_path, settings, teacher_server):
+    settings.ALAIN = {**settings.ALAIN, "HTTP_MAX_ATTEMPTS": 1, "JSON_MAX_ATTEMPTS": 1}
+    teacher_server.stop()  # unreachable: the run fails in the outline stage
+    returncode, message = exit_code_of(
+        "--source",
+        str(SAMPLE),
+        "--outDir",
+        str(tmp_path),
+        "--provider",
+        "local",
+        "--baseUrl",
+        teacher_server.base_url,
+        "--teacherModel",
+        "teacher",
+        "--no-execute",
+    )
+    run = Run.objects.get()
+    assert returncode == 4 and f"manage.py alain retry {run.tutorial_id}" in message
+
+    # The teacher is reachable again, now as the demo teacher behind the same run.
+    Run.objects.filter(pk=run.pk).update(teacher_provider="demo", teacher_base_url="")
+    out, err = io.StringIO(), io.StringIO()
+    call_command("alain", "retry", run.tutorial_id, "--outDir", str(tmp_path), stdout=out, stderr=err)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.completed_stages[0] == "research"
+    assert "reusing what is done (research)" in err.getvalue()
+    assert (Path(out.getvalue().strip()) / "notebook.ipynb").exists()
+
+
+def test_retry_refuses_unknown_and_successful_runs(tmp_path):
+    with pytest.raises(CommandError) as info:
+        call_command("alain", "retry", "no-such-run", stdout=io.StringIO(), stderr=io.StringIO())
+    assert info.value.returncode == 2
+    generate("--source", str(SAMPLE), "--outDir", str(tmp_path), "--provider", "demo", "--no-execute")
+    with pytest.raises(CommandError) as info:
+        call_command("alain", "retry", Run.objects.get().tutorial_id, stdout=io.StringIO(), stderr=io.StringIO())
+    assert info.value.returncode == 2 and "only failed or cancelled runs" in str(info.value)

@@ -166,7 +166,9 @@ def test_a_section_must_carry_the_title_of_the_step_it_answers():
         SectionSpec.model_validate(data, context={"step_title": "Measure latency"})
 
 
-@pytest.mark.parametrize("given", ["Step 2: Measure latency", "2. Measure latency.", '"Measure Latency"', "measure  latency"])
+@pytest.mark.parametrize(
+    "given", ["Step 2: Measure latency", "2. Measure latency.", '"Measure Latency"', "measure  latency"]
+)
 def test_a_numbered_or_quoted_version_of_the_step_title_is_accepted(given):
     data = {
         "title": given,

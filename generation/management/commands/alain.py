@@ -19,6 +19,7 @@ from generation.cli import (
     Progress,
     generate_manual,
     list_providers,
+    retry_manual,
 )
 from generation.pipeline.research.snapshot import RESEARCH_MODES
 from generation.validate_file import finding_line, validate_file
@@ -30,7 +31,7 @@ class Command(BaseCommand):
     help = "Generate notebook manuals and inspect teacher providers."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{generate,validate,providers}")
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{generate,retry,validate,providers}")
         generate = sub.add_parser("generate", help="Turn a model card into a validated notebook manual.")
         source = generate.add_mutually_exclusive_group(required=True)
         source.add_argument("--model", help="Subject model: a Hugging Face id or URL (org/name, org/name@rev, ...).")
@@ -55,6 +56,11 @@ class Command(BaseCommand):
         generate.add_argument("--outDir", dest="out_dir", type=Path, default=Path("out"), help="Default ./out")
         generate.add_argument("--no-execute", dest="execute", action="store_false", help="Skip execution validation.")
         generate.add_argument("--json", dest="as_json", action="store_true", help="Print a JSON summary on stdout.")
+        retry = sub.add_parser("retry", help="Run a failed run again from its failed stage, reusing the rest.")
+        retry.add_argument("tutorial_id", help="The run's tutorial id (printed when it failed).")
+        retry.add_argument("--apiKey", dest="api_key", help="Teacher API key (prefer the environment).")
+        retry.add_argument("--outDir", dest="out_dir", type=Path, default=Path("out"), help="Default ./out")
+        retry.add_argument("--json", dest="as_json", action="store_true", help="Print a JSON summary on stdout.")
         validate = sub.add_parser("validate", help="Validate any notebook (exit 0 passed, 5 failed, 3 unreadable).")
         validate.add_argument("notebook", type=Path, help="The .ipynb file to check.")
         validate.add_argument("--execute", action="store_true", help="Also run it in the sandboxed kernel.")
@@ -71,6 +77,13 @@ class Command(BaseCommand):
             self._providers(options)
         elif options["action"] == "validate":
             self._validate(options)
+        elif options["action"] == "retry":
+            progress = Progress(stream=self.stderr._out)
+            outcome = retry_manual(
+                options["tutorial_id"], out_dir=options["out_dir"], api_key=options["api_key"], progress=progress
+            )
+            progress.close()
+            self._finish(outcome, as_json=options["as_json"])
         else:
             self._generate(options)
 
@@ -122,7 +135,10 @@ class Command(BaseCommand):
         progress = Progress(stream=self.stderr._out)
         outcome = generate_manual(request, progress=progress)
         progress.close()
-        if options["as_json"]:
+        self._finish(outcome, as_json=options["as_json"])
+
+    def _finish(self, outcome: Any, *, as_json: bool) -> None:
+        if as_json:
             self.stdout.write(json.dumps(outcome.as_dict(), indent=2))
         elif outcome.folder is not None:
             self.stdout.write(str(outcome.folder))

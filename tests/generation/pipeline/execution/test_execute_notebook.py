@@ -123,11 +123,14 @@ def test_it_keeps_the_host_out_of_reach(host_server, monkeypatch: pytest.MonkeyP
         # 3: no secrets: the environment is what the sandbox set, nothing more
         f"import os\nassert {CANARY!r} not in os.environ, 'canary leaked'\n"
         f"assert b'canary-value' not in open('/proc/self/environ', 'rb').read()\nprint(len(os.environ))",
-        # 4: no writes outside the run dir
-        "import os\nfor path in ["
-        f"{str(outside)!r}, '/etc/x', '/usr/x', '/x', os.environ['PATH'].split(':')[0] + '/x']:\n"
+        # 4: no writes outside the run dir. The project's own folder is not there at all; when it
+        # lives under /tmp (a CI clone), a write lands in the sandbox's private /tmp, never on
+        # the host, which the test checks afterwards.
+        "import os\nfor path in ['/etc/x', '/usr/x', '/x', os.environ['PATH'].split(':')[0] + '/x']:\n"
         "    try:\n        open(path, 'w').write('x')\n    except OSError as exc:\n        print('refused', path, exc.strerror)\n"
-        "    else:\n        raise AssertionError(f'wrote {path}')\nopen('inside.txt', 'w').write('fine')",
+        "    else:\n        raise AssertionError(f'wrote {path}')\n"
+        f"try:\n    open({str(outside)!r}, 'w').write('x')\nexcept OSError:\n    print('project refused')\n"
+        "else:\n    print('project write stayed private')\nopen('inside.txt', 'w').write('fine')",
         # 5: no network to the host (the test's own server, PostgreSQL) or beyond
         "import socket\n"
         f"for host, port in [('127.0.0.1', {port}), ('127.0.0.1', 5432), ('10.0.0.1', 80), ('1.1.1.1', 443)]:\n"
@@ -154,7 +157,8 @@ def test_it_keeps_the_host_out_of_reach(host_server, monkeypatch: pytest.MonkeyP
     assert "\x1b[" not in errors[6].message
     assert errors[7].code == "missing-module" and "`totally_missing_module_xyz`" in errors[7].message
     assert "not available in the validation environment" in errors[7].message
-    assert text_of(result, 4).count("refused") == 5
+    assert text_of(result, 4).count("refused ") == 4
+    assert "project" in text_of(result, 4)
     assert text_of(result, 5).count("blocked") == 4
     assert accepted == []
     assert not outside.exists()

@@ -33,8 +33,8 @@ EXERCISE_TOKENS_BY_DIFFICULTY: dict[str, int] = {"easy": 300, "medium": 800, "ha
 MARKDOWN_SHARE_MIN = 0.40
 MARKDOWN_SHARE_MAX = 0.70
 
-# Card text in a section prompt: the plan carries the structure, and a long excerpt makes
-# small teachers copy the card into code cells instead of writing code.
+# Card text in a section or wrap-up prompt: the plan carries the structure, and a long
+# excerpt makes small teachers copy the card into code cells instead of writing code.
 SECTION_CARD_TOKENS = 600
 
 # Sizes asked of the teacher in the section prompt, so a reply fits SECTION_MAX_TOKENS
@@ -59,7 +59,7 @@ CODE_MAX_CHARS = 4000
 # OUTLINE_MAX_TOKENS + WRAPUP_MAX_TOKENS + STEPS_MAX * SECTION_MAX_TOKENS, which must stay
 # within NOTEBOOK_TOKEN_BUDGET.
 OUTLINE_MAX_TOKENS = 1000
-WRAPUP_MAX_TOKENS = 1400
+WRAPUP_MAX_TOKENS = 1800
 SECTION_MAX_TOKENS = 1400
 NOTEBOOK_TOKEN_BUDGET = 16000
 # Room reserved for the research excerpt in a prompt, sized so that the smallest supported
@@ -81,6 +81,9 @@ def check_budget() -> list[str]:
     for reply in (OUTLINE_MAX_TOKENS, WRAPUP_MAX_TOKENS, SECTION_MAX_TOKENS):
         if reply + PROMPT_INSTRUCTIONS_TOKENS + 200 > MIN_TEACHER_CONTEXT_TOKENS:
             problems.append(f"a {reply}-token reply does not fit a {MIN_TEACHER_CONTEXT_TOKENS}-token context")
+    for reply in (WRAPUP_MAX_TOKENS, SECTION_MAX_TOKENS):
+        if reply + PROMPT_INSTRUCTIONS_TOKENS + SECTION_CARD_TOKENS > MIN_TEACHER_CONTEXT_TOKENS:
+            problems.append(f"a {reply}-token reply and the card excerpt do not fit a small teacher's context")
     if not (0 < MARKDOWN_SHARE_MIN < MARKDOWN_SHARE_MAX < 1):
         problems.append("markdown share bounds are not an interval inside (0, 1)")
     if STEPS_DEFAULT < STEPS_MIN or STEPS_DEFAULT > STEPS_MAX:

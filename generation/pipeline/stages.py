@@ -78,7 +78,9 @@ def load_outline(run: Run) -> OutlineSpec:
 def research_excerpt_budget(context: RunContext) -> int:
     return limits.research_excerpt_budget(
         min(context.teacher.context_tokens, context.config["TEACHER_CONTEXT_TOKENS"]),
-        max(limits.OUTLINE_MAX_TOKENS, limits.SECTION_MAX_TOKENS),
+        # Only the outline prompt carries the whole excerpt; sections and the wrap-up take a
+        # shorter one (limits.SECTION_CARD_TOKENS).
+        limits.OUTLINE_MAX_TOKENS,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from generation.pipeline.research.snapshot import ResearchSnapshot
+from generation.pipeline.sections import section_card_excerpt
 from generation.pipeline.structured import StructuredResult, request_structured
 from prompts import limits
 from prompts.audience import language_name
@@ -37,7 +38,7 @@ def render_wrapup_prompt(
         mcq_range=f"{limits.MCQ_MIN}-{limits.MCQ_MAX}",
         distractors_range=f"{limits.MCQ_OPTIONS_MIN - 1}-{limits.MCQ_OPTIONS_MAX - 1}",
         troubleshooting_range=f"{limits.TROUBLESHOOTING_MIN}-{limits.TROUBLESHOOTING_MAX}",
-        card_text=research.card_text or "(no card text)",
+        card_text=section_card_excerpt(research),
     )
 
 

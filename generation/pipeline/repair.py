@@ -9,12 +9,13 @@ from collections.abc import Sequence
 import nbformat
 
 from generation.pipeline.research.snapshot import ResearchSnapshot
-from generation.pipeline.structured import StructuredResult, request_structured
+from generation.pipeline.sections import request_section
+from generation.pipeline.structured import StructuredResult
 from generation.pipeline.validators import FindingData
 from prompts import limits
 from prompts.audience import language_name
 from prompts.loader import PromptTemplate
-from prompts.specs import PlanSpec, SectionSpec, section_schema
+from prompts.specs import PlanSpec, SectionSpec
 from providers.base import Teacher
 
 PROMPT_NAME = "section_repair"
@@ -74,25 +75,19 @@ def repair_section(
         explanation_words=str(limits.SECTION_EXPLANATION_MAX_WORDS),
         code_lines=str(limits.CODE_BLOCK_MAX_LINES),
     )
-    return request_structured(
+    return request_section(
         teacher=teacher,
-        spec=SectionSpec,
-        schema=section_schema(),
         messages=messages,
         stage="section_repair",
-        section_index=index,
-        max_tokens=limits.SECTION_MAX_TOKENS,
+        outline=plan,
+        research=research,
+        index=index,
+        difficulty=difficulty,
+        language=language,
         max_attempts=max_attempts,
-        context={
-            "research": research.model_dump(mode="json"),
-            "outline": plan.model_dump(mode="json"),
-            "section_index": index,
-            "difficulty": difficulty,
-            "language": language,
+        extra_context={
             "failing_code": failing_code,
             "error": error,
             "current": current.model_dump(mode="json") if current else None,
         },
-        schema_name="section",
-        validation_context={"step_title": step.title},
     )

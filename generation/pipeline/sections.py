@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 
 from generation.pipeline.research.condense import condense_card
 from generation.pipeline.research.snapshot import ResearchSnapshot
@@ -102,12 +103,41 @@ def generate_section(
         language=language,
         instruction=instruction,
     )
+    return request_section(
+        teacher=teacher,
+        messages=messages,
+        stage="section",
+        outline=outline,
+        research=research,
+        index=index,
+        difficulty=difficulty,
+        language=language,
+        max_attempts=max_attempts,
+        check_cancelled=check_cancelled,
+    )
+
+
+def request_section(
+    *,
+    teacher: Teacher,
+    messages: list[dict[str, str]],
+    stage: str,
+    outline: PlanSpec,
+    research: ResearchSnapshot,
+    index: int,
+    difficulty: str,
+    language: str,
+    max_attempts: int,
+    extra_context: dict[str, Any] | None = None,
+    check_cancelled: Callable[[], None] | None = None,
+) -> StructuredResult:
+    """One section reply, validated as a SectionSpec for step `index` (first writing or repair)."""
     return request_structured(
         teacher=teacher,
         spec=SectionSpec,
         schema=section_schema(),
         messages=messages,
-        stage="section",
+        stage=stage,
         section_index=index,
         max_tokens=limits.SECTION_MAX_TOKENS,
         max_attempts=max_attempts,
@@ -117,6 +147,7 @@ def generate_section(
             "section_index": index,
             "difficulty": difficulty,
             "language": language,
+            **(extra_context or {}),
         },
         schema_name="section",
         validation_context={"step_title": outline.steps[index].title},

@@ -159,7 +159,7 @@ def _fix_round(context: RunContext, version: NotebookVersion, round_number: int)
     nb = nbformat.reads(version.ipynb, as_version=4)
     findings = version_findings(version)
     broken_steps = failing_steps(nb, findings)
-    repaired = _repair_steps(context, nb, broken_steps) if broken_steps else []
+    repaired = _repair_steps(context, nb, broken_steps, round_number) if broken_steps else []
     if repaired:
         from generation.pipeline.stages import load_outline, load_research, notebook_meta
 
@@ -193,9 +193,11 @@ def _fix_round(context: RunContext, version: NotebookVersion, round_number: int)
     return summary
 
 
-def _repair_steps(context: RunContext, nb: nbformat.NotebookNode, broken: dict[int, list[FindingData]]) -> list[int]:
+def _repair_steps(
+    context: RunContext, nb: nbformat.NotebookNode, broken: dict[int, list[FindingData]], round_number: int
+) -> list[int]:
     """Ask the teacher to rewrite each failing step; returns the steps it rewrote."""
-    from generation.pipeline.stages import load_plan, load_research, save_calls
+    from generation.pipeline.stages import load_plan, load_research, save_calls, seed_base_for
 
     run = context.run
     plan, research = load_plan(run), load_research(run)
@@ -216,6 +218,8 @@ def _repair_steps(context: RunContext, nb: nbformat.NotebookNode, broken: dict[i
             max_attempts=context.config["JSON_MAX_ATTEMPTS"],
             prompt=prompt,
             current=SectionSpec.model_validate(section.data) if section.data else None,
+            # Each round samples anew, or it would be handed the rewrite that already failed.
+            seed_base=seed_base_for(run) + 100 * round_number,
         )
     repaired = []
     concurrency = min(context.config["SECTION_CONCURRENCY"], context.teacher.max_concurrency or len(jobs))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from generation.pipeline.research.snapshot import ResearchSnapshot
-from generation.pipeline.structured import CallRecord, StructuredResult, request_structured
+from generation.pipeline.structured import BASE_SEED, CallRecord, StructuredResult, request_structured
 from prompts import limits
 from prompts.audience import DIFFICULTY_GUIDANCE, language_name
 from prompts.loader import PromptTemplate, load_prompt
@@ -66,6 +66,7 @@ def generate_outline(
     language: str,
     max_sections: int,
     max_attempts: int,
+    seed_base: int = BASE_SEED,
     prompt_version: int | None = None,
     on_call: Callable[[CallRecord], None] | None = None,
     check_cancelled: Callable[[], None] | None = None,
@@ -84,6 +85,7 @@ def generate_outline(
         stage="outline",
         max_tokens=limits.OUTLINE_MAX_TOKENS,
         max_attempts=max_attempts,
+        seed_base=seed_base,
         context={
             "research": research.model_dump(mode="json"),
             "difficulty": difficulty,

@@ -10,7 +10,7 @@ import nbformat
 
 from generation.pipeline.research.snapshot import ResearchSnapshot
 from generation.pipeline.sections import request_section
-from generation.pipeline.structured import StructuredResult
+from generation.pipeline.structured import BASE_SEED, StructuredResult
 from generation.pipeline.validators import FindingData
 from prompts import limits
 from prompts.audience import language_name
@@ -56,6 +56,7 @@ def repair_section(
     max_attempts: int,
     prompt: PromptTemplate,
     current: SectionSpec | None = None,
+    seed_base: int = BASE_SEED,
 ) -> StructuredResult:
     """Ask the teacher for a new version of step `index + 1` that avoids `error`."""
     step = plan.steps[index]
@@ -85,6 +86,7 @@ def repair_section(
         difficulty=difficulty,
         language=language,
         max_attempts=max_attempts,
+        seed_base=seed_base,
         extra_context={
             "failing_code": failing_code,
             "error": error,

@@ -84,7 +84,8 @@ def execute_run(
     if run.status != RunStatus.QUEUED:
         raise services.InvalidTransition(f"run {run.tutorial_id} is {run.status}, only a queued run can be executed")
     with transaction.atomic():
-        Run.objects.filter(pk=run.pk).update(attempt_count=run.attempt_count + 1)
+        run.attempt_count += 1
+        Run.objects.filter(pk=run.pk).update(attempt_count=run.attempt_count)
         services.run_set_status(run=run, status=RunStatus.RUNNING)
     try:
         teacher = teacher or teacher_for_run(run, api_key=api_key)

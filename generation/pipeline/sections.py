@@ -14,7 +14,13 @@ from typing import Any
 
 from generation.pipeline.research.condense import condense_card
 from generation.pipeline.research.snapshot import ResearchSnapshot
-from generation.pipeline.structured import CallRecord, StructuredCallFailed, StructuredResult, request_structured
+from generation.pipeline.structured import (
+    BASE_SEED,
+    CallRecord,
+    StructuredCallFailed,
+    StructuredResult,
+    request_structured,
+)
 from prompts import limits
 from prompts.audience import DIFFICULTY_GUIDANCE, language_name
 from prompts.loader import PromptTemplate
@@ -92,6 +98,7 @@ def generate_section(
     max_attempts: int,
     prompt: PromptTemplate,
     instruction: str = "",
+    seed_base: int = BASE_SEED,
     check_cancelled: Callable[[], None] | None = None,
 ) -> StructuredResult:
     messages = render_section_prompt(
@@ -113,6 +120,7 @@ def generate_section(
         difficulty=difficulty,
         language=language,
         max_attempts=max_attempts,
+        seed_base=seed_base,
         check_cancelled=check_cancelled,
     )
 
@@ -128,6 +136,7 @@ def request_section(
     difficulty: str,
     language: str,
     max_attempts: int,
+    seed_base: int = BASE_SEED,
     extra_context: dict[str, Any] | None = None,
     check_cancelled: Callable[[], None] | None = None,
 ) -> StructuredResult:
@@ -141,6 +150,7 @@ def request_section(
         section_index=index,
         max_tokens=limits.SECTION_MAX_TOKENS,
         max_attempts=max_attempts,
+        seed_base=seed_base,
         context={
             "research": research.model_dump(mode="json"),
             "outline": outline.model_dump(mode="json"),

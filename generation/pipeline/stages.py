@@ -22,7 +22,7 @@ from generation.pipeline.outline import generate_outline
 from generation.pipeline.research import scout
 from generation.pipeline.research.snapshot import ResearchSnapshot
 from generation.pipeline.sections import JobOutcome, generate_section, run_concurrently
-from generation.pipeline.structured import CallRecord, StructuredCallFailed, StructuredResult
+from generation.pipeline.structured import BASE_SEED, CallRecord, StructuredCallFailed, StructuredResult
 from generation.pipeline.wrapup import generate_wrapup
 from prompts import limits
 from prompts.loader import load_prompt
@@ -57,6 +57,12 @@ def save_calls(run: Run, calls: list[CallRecord]) -> None:
         )
         for call in calls
     )
+
+
+def seed_base_for(run: Run) -> int:
+    """Sampling seeds for this execution of the run: a retried run must not replay the exact
+    replies that failed before (a teacher at a fixed seed is deterministic)."""
+    return BASE_SEED + 1000 * max(0, run.attempt_count - 1)
 
 
 def load_research(run: Run) -> ResearchSnapshot:
@@ -133,6 +139,7 @@ def outline_stage(context: RunContext) -> str:
             language=run.language,
             max_sections=run.max_sections,
             max_attempts=context.config["JSON_MAX_ATTEMPTS"],
+            seed_base=seed_base_for(run),
             check_cancelled=context.check_cancelled,
         )
     except StructuredCallFailed as exc:
@@ -174,6 +181,7 @@ def sections_stage(context: RunContext) -> str:
         "difficulty": run.difficulty,
         "language": run.language,
         "max_attempts": context.config["JSON_MAX_ATTEMPTS"],
+        "seed_base": seed_base_for(run),
     }
     jobs: dict[int | str, Callable[[], StructuredResult]] = {
         index: partial(generate_section, outline=plan, index=index, prompt=section_prompt, **common) for index in todo

@@ -114,6 +114,7 @@ def request_structured(
     stage: str,
     max_tokens: int,
     max_attempts: int,
+    seed_base: int = BASE_SEED,
     section_index: int | None = None,
     context: dict[str, Any] | None = None,
     schema_name: str | None = None,
@@ -140,8 +141,9 @@ def request_structured(
             messages=[*messages, *feedback],
             model=teacher.model,
             max_tokens=max_tokens,
-            # A new seed per attempt: the same seed tends to replay the same mistake.
-            seed=BASE_SEED + attempt - 1,
+            # A new seed per attempt: the same seed tends to replay the same mistake (and a
+            # retried run starts from another seed_base, see generation.pipeline.stages).
+            seed=seed_base + attempt - 1,
             frequency_penalty=FREQUENCY_PENALTY,
             schema=schema,
             schema_name=schema_name or spec.__name__,

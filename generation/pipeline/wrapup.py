@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from generation.pipeline.research.snapshot import ResearchSnapshot
 from generation.pipeline.sections import section_card_excerpt
-from generation.pipeline.structured import StructuredResult, request_structured
+from generation.pipeline.structured import BASE_SEED, StructuredResult, request_structured
 from prompts import limits
 from prompts.audience import language_name
 from prompts.loader import PromptTemplate
@@ -52,6 +52,7 @@ def generate_wrapup(
     max_attempts: int,
     prompt: PromptTemplate,
     max_sections: int,
+    seed_base: int = BASE_SEED,
     check_cancelled: Callable[[], None] | None = None,
 ) -> StructuredResult:
     messages = render_wrapup_prompt(
@@ -65,6 +66,7 @@ def generate_wrapup(
         stage="wrapup",
         max_tokens=limits.WRAPUP_MAX_TOKENS,
         max_attempts=max_attempts,
+        seed_base=seed_base,
         context={
             "research": research.model_dump(mode="json"),
             "outline": plan.model_dump(mode="json"),

@@ -133,3 +133,22 @@ def test_only_a_queued_run_can_be_executed():
     with pytest.raises(Exception, match="only a queued run"):
         execute_run(run.pk, teacher=CountingDemo())
     assert Run.objects.get(pk=run.pk).attempt_count == 1
+
+
+def test_a_retried_run_samples_with_new_seeds():
+    class SeedRecorder(CountingDemo):
+        def __init__(self, fail=()):
+            super().__init__(fail=fail)
+            self.seeds = []
+
+        def complete(self, request):
+            self.seeds.append((request.stage, request.seed))
+            return super().complete(request)
+
+    first = SeedRecorder(fail={0})
+    run = execute_run(make_run().pk, teacher=first)
+    run_set_status(run=run, status=RunStatus.QUEUED)
+    second = SeedRecorder()
+    execute_run(run.pk, teacher=second)
+    assert ("section", 7) in first.seeds
+    assert second.seeds == [("section", 1007)], "only the failed section is asked again, from another seed"

@@ -16,7 +16,14 @@ from generation import artifacts
 from generation.models import STAGES, Run, RunStatus
 from generation.pipeline.errors import SourceError
 from generation.pipeline.runner import execute_run
-from generation.services import InvalidTransition, RunOptions, RunOptionsError, run_create, run_set_status
+from generation.services import (
+    InvalidTransition,
+    RunOptions,
+    RunOptionsError,
+    RunSource,
+    run_create,
+    run_set_status,
+)
 from generation.sources import source_from_file, source_from_model_ref, source_from_text
 from providers.catalog import ProviderConfigError, UnknownProvider, catalog_entries, get_teacher
 
@@ -93,7 +100,7 @@ class Progress:
             self.stream.flush()
 
 
-def _resolve_source(request: GenerateRequest):  # -> tuple[RunSource, str]
+def _resolve_source(request: GenerateRequest) -> tuple[RunSource, str]:
     given = [v for v in (request.model, request.source_file, request.text) if v]
     if len(given) != 1:
         raise RunOptionsError("give exactly one source: --model, --source or --text")

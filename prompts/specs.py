@@ -24,6 +24,9 @@ Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=20, m
 Code = Annotated[str, StringConstraints(min_length=1, max_length=limits.CODE_MAX_CHARS)]
 
 
+_STEP_PREFIX = re.compile(r"^\s*(?:(?:step|étape|paso|schritt)\s*)?\d+\s*[:.)\-]\s*", re.IGNORECASE)
+
+
 class StrictModel(BaseModel):
     # Unknown keys are errors; every field is required: what OpenAI's strict mode asks for.
     model_config = ConfigDict(extra="forbid")
@@ -42,6 +45,13 @@ class StrictModel(BaseModel):
 
 class StepPlan(StrictModel):
     title: Title
+
+    @field_validator("title")
+    @classmethod
+    def _without_step_number(cls, title: str) -> str:
+        # The builder numbers the steps itself; a teacher's own "Step 1:" would show twice.
+        return _STEP_PREFIX.sub("", title).strip() or title
+
     goal: Short = Field(description="What the learner does and learns in this step.")
     key_points: list[Short] = Field(min_length=1, max_length=4)
 
@@ -159,9 +169,6 @@ class CodeBlock(StrictModel):
 class Callout(StrictModel):
     kind: Literal["tip", "warning", "note"]
     text: Short
-
-
-_STEP_PREFIX = re.compile(r"^\s*(?:(?:step|étape|paso|schritt)\s*)?\d+\s*[:.)\-]\s*", re.IGNORECASE)
 
 
 def _title_key(title: str) -> str:

@@ -179,3 +179,10 @@ def test_a_numbered_or_quoted_version_of_the_step_title_is_accepted(given):
         "takeaway": "One call sends one message.",
     }
     SectionSpec.model_validate(data, context={"step_title": "Measure latency"})
+
+
+def test_a_planned_step_loses_the_teachers_own_numbering(demo_plan_data):
+    demo_plan_data["steps"][0]["title"] = "Step 1: Install the client"
+    demo_plan_data["steps"][1]["title"] = "2. Send a request"
+    plan = PlanSpec.model_validate(demo_plan_data)
+    assert [s.title for s in plan.steps[:2]] == ["Install the client", "Send a request"]

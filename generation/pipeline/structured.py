@@ -124,7 +124,7 @@ def request_structured(
 ) -> StructuredResult:
     """Return a reply validated by `spec`, or raise StructuredCallFailed saying why."""
     calls: list[CallRecord] = []
-    feedback: list[dict[str, str]] = []
+    conversation = list(messages)
     last_problem = ""
     for attempt in range(1, max_attempts + 1):
         if check_cancelled:
@@ -135,10 +135,10 @@ def request_structured(
             attempt=attempt,
             provider=teacher.key,
             model=teacher.model,
-            request_messages=[*messages, *feedback],
+            request_messages=conversation,
         )
         request = CompletionRequest(
-            messages=[*messages, *feedback],
+            messages=conversation,
             model=teacher.model,
             max_tokens=max_tokens,
             # A new seed per attempt: the same seed tends to replay the same mistake (and a
@@ -168,12 +168,16 @@ def request_structured(
         if value is not None:
             return StructuredResult(value=value, raw=raw, calls=calls)
         last_problem = problem
-        feedback = [
+        # The reasons go before the original request, so the task stays the last thing the
+        # teacher reads (after a trailing "rejected" note, small teachers lost track of it).
+        ask = messages[-1]
+        conversation = [
+            *messages[:-1],
             {
-                "role": "user",
-                "content": f"Your previous reply was rejected. {problem}\n"
-                "Write a new reply: the complete JSON object only.",
-            }
+                "role": ask["role"],
+                "content": f"A previous reply to this request was rejected. {problem}\n"
+                "Write a new, complete reply.\n\n" + ask["content"],
+            },
         ]
     raise StructuredCallFailed(
         f"The teacher gave no valid {stage} in {max_attempts} attempts; last problem: {last_problem}",

@@ -70,8 +70,10 @@ def test_it_feeds_validation_errors_back_on_retry():
     result = ask(teacher)
     assert [c.outcome for c in result.calls] == ["schema_invalid", "ok"]
     retry_messages = teacher.requests[1].messages
-    assert [m["role"] for m in retry_messages] == ["system", "user", "user"]
-    assert "code" in retry_messages[-1]["content"] and "does not match the schema" in retry_messages[-1]["content"]
+    assert [m["role"] for m in retry_messages] == ["system", "user"]
+    retry = retry_messages[-1]["content"]
+    assert "code" in retry and "does not match the schema" in retry
+    assert retry.endswith("u"), "the original request stays last"
     assert json.dumps(bad) not in retry_messages[-1]["content"], "the rejected reply is not sent back"
 
 
@@ -79,7 +81,8 @@ def test_the_conversation_stays_bounded_across_retries():
     bad = json.dumps({**GOOD, "code": []})
     teacher = ScriptedTeacher([(bad, "stop"), (bad, "stop"), (json.dumps(GOOD), "stop")])
     ask(teacher)
-    assert len(teacher.requests[1].messages) == len(teacher.requests[2].messages) == 3
+    assert len(teacher.requests[1].messages) == len(teacher.requests[2].messages) == 2
+    assert teacher.requests[2].messages[-1]["content"].count("rejected") == 1, "reasons are not piled up"
 
 
 def test_recoverable_syntax_is_repaired_and_recorded():
@@ -134,8 +137,8 @@ def test_each_attempt_keeps_the_exchange_for_the_audit_trail():
     first, second = result.calls
     assert first.response_text == bad
     assert [m["role"] for m in first.request_messages] == ["system", "user"]
-    assert [m["role"] for m in second.request_messages] == ["system", "user", "user"]
-    assert "rejected" in second.request_messages[2]["content"]
+    assert [m["role"] for m in second.request_messages] == ["system", "user"]
+    assert "rejected" in second.request_messages[1]["content"]
 
 
 def test_each_attempt_uses_a_new_seed_and_a_frequency_penalty():

@@ -198,14 +198,15 @@ class SectionSpec(StrictModel):
         return title
 
 
-# Keywords left out of the schema sent to teachers. String length bounds are still enforced
+# Keywords left out of the schema sent to teachers. Maximum string lengths are still enforced
 # by the pydantic models on every reply, but grammar-based servers (llama.cpp) expand
-# `maxLength: 4000` into a 4000-deep grammar rule that crashed the local teacher.
-_WIRE_DROPPED_KEYWORDS = frozenset({"maxLength", "minLength"})
+# `maxLength: 4000` into a 4000-deep grammar rule that crashed the local teacher. Minimum
+# lengths stay: they are cheap in a grammar and stop a small teacher's empty strings.
+_WIRE_DROPPED_KEYWORDS = frozenset({"maxLength"})
 
 
 def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON Schema as sent to teachers: no `title` noise, no string length bounds."""
+    """The model's JSON Schema as sent to teachers: no `title` noise, no maximum string lengths."""
     schema = model.model_json_schema()
 
     def scrub(node: Any) -> Any:

@@ -25,6 +25,7 @@ from generation.services import (
     run_set_status,
 )
 from generation.sources import source_from_file, source_from_model_ref, source_from_text
+from providers.base import Teacher
 from providers.catalog import ProviderConfigError, UnknownProvider, catalog_entries, get_teacher
 
 EXIT_CODES = {"ok": 0, "internal": 1, "usage": 2, "source": 3, "teacher": 4, "validation": 5, "cancelled": 6}
@@ -180,7 +181,7 @@ def retry_manual(
     return _execute_and_export(run, teacher=teacher, out_dir=out_dir, progress=progress)
 
 
-def _execute_and_export(run: Run, *, teacher: Any, out_dir: Path, progress: Progress) -> GenerateOutcome:
+def _execute_and_export(run: Run, *, teacher: Teacher, out_dir: Path, progress: Progress) -> GenerateOutcome:
     run = execute_run(run.pk, teacher=teacher, progress=progress)
     folder = None
     version = run.versions.order_by("-number").first()

@@ -13,7 +13,8 @@ from typing import Any
 import nbformat
 
 from generation.pipeline.autofix import AppliedFix, apply_deterministic_fixes
-from generation.pipeline.validators import FindingData, ValidationReport, validate_notebook
+from generation.pipeline.checking import check_notebook
+from generation.pipeline.validators import FindingData, ValidationReport
 from generation.reports import render_validation_markdown
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
@@ -53,19 +54,6 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         raise ValueError(f"{path} is not a Jupyter notebook ({type(exc).__name__})") from None
 
 
-def run_checks(nb: nbformat.NotebookNode, *, execute: bool) -> tuple[ValidationReport, bool]:
-    """Static validators, then execution in the sandbox when asked; says whether it ran."""
-    report = validate_notebook(nb)
-    if not execute:
-        return report, False
-    from generation.pipeline.execution import execute_notebook
-
-    result = execute_notebook(nb)
-    report.findings.extend(result.findings)
-    report.durations_ms["execution"] = result.seconds * 1000
-    return report, result.executed
-
-
 def validate_file(path: Path, *, execute: bool = False, fix: bool = False, out: Path | None = None) -> ValidateOutcome:
     try:
         nb = read_notebook(path)
@@ -80,7 +68,7 @@ def validate_file(path: Path, *, execute: bool = False, fix: bool = False, out: 
             if fixed_path.resolve() == path.resolve():
                 return ValidateOutcome(EXIT_USAGE, "Usage error: --out must not overwrite the notebook being checked.")
             nbformat.write(nb, fixed_path)
-    report, executed = run_checks(nb, execute=execute)
+    report, executed = check_notebook(nb, execute=execute)
     markdown = render_validation_markdown(
         title=path.name,
         nb=nb,

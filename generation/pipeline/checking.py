@@ -19,6 +19,7 @@ from generation import services
 from generation.models import Finding, NotebookVersion, Run, Section
 from generation.pipeline import assembly
 from generation.pipeline.autofix import apply_deterministic_fixes
+from generation.pipeline.errors import PipelineError
 from generation.pipeline.repair import failing_steps, repair_section, step_code
 from generation.pipeline.sections import run_concurrently
 from generation.pipeline.validators import FindingData, ValidationReport, validate_notebook
@@ -32,8 +33,6 @@ EXECUTION_VALIDATOR = "execution"
 
 
 def latest_version(run: Run) -> NotebookVersion:
-    from generation.pipeline.errors import PipelineError
-
     version = run.versions.order_by("-number").first()
     if version is None:
         raise PipelineError("No notebook version exists to work on.", stage=run.stage)
@@ -75,26 +74,33 @@ def store_report(version: NotebookVersion, report: ValidationReport, *, executed
         version.save()
 
 
-def execute_version(version: NotebookVersion, config: dict[str, Any]) -> tuple[list[FindingData], float, bool]:
-    """Execution findings of a version, the seconds it took, and whether it really ran."""
+def execute_into(report: ValidationReport, nb: nbformat.NotebookNode, *, cell_timeout: int, total_timeout: int) -> bool:
+    """Run `nb` in the sandbox, add its findings and duration to `report`; says whether it ran."""
     from generation.pipeline.execution import execute_notebook
 
-    result = execute_notebook(
-        nbformat.reads(version.ipynb, as_version=4),
-        cell_timeout=config["EXEC_CELL_TIMEOUT"],
-        total_timeout=config["EXEC_TOTAL_TIMEOUT"],
-    )
-    return list(result.findings), result.seconds, result.executed
+    result = execute_notebook(nb, cell_timeout=cell_timeout, total_timeout=total_timeout)
+    report.findings.extend(result.findings)
+    report.durations_ms[EXECUTION_VALIDATOR] = result.seconds * 1000
+    return result.executed
+
+
+def check_notebook(
+    nb: nbformat.NotebookNode, *, execute: bool, cell_timeout: int = 60, total_timeout: int = 600
+) -> tuple[ValidationReport, bool]:
+    """Static validators and, when asked, execution: the one check for stored and loose notebooks."""
+    report = validate_notebook(nb)
+    executed = execute_into(report, nb, cell_timeout=cell_timeout, total_timeout=total_timeout) if execute else False
+    return report, executed
 
 
 def check_version(version: NotebookVersion, *, execute: bool, config: dict[str, Any]) -> ValidationReport:
-    """Static validators and, when asked, execution; the result is stored on the version."""
-    report = validate_notebook(nbformat.reads(version.ipynb, as_version=4))
-    executed = False
-    if execute:
-        findings, seconds, executed = execute_version(version, config)
-        report.findings.extend(findings)
-        report.durations_ms[EXECUTION_VALIDATOR] = seconds * 1000
+    """check_notebook on a stored version, with the configured limits; the result is stored."""
+    report, executed = check_notebook(
+        nbformat.reads(version.ipynb, as_version=4),
+        execute=execute,
+        cell_timeout=config["EXEC_CELL_TIMEOUT"],
+        total_timeout=config["EXEC_TOTAL_TIMEOUT"],
+    )
     store_report(version, report, executed=executed)
     return report
 
@@ -118,12 +124,15 @@ def execution_stage(context: RunContext) -> str:
         return "skipped"
     version = latest_version(run)
     static = [f for f in version_findings(version) if f.validator != EXECUTION_VALIDATOR]
-    findings, seconds, executed = execute_version(version, context.config)
-    report = ValidationReport(
-        findings=static + findings, durations_ms=dict(version.validation_summary.get("durations_ms", {}))
+    report = ValidationReport(findings=static, durations_ms=dict(version.validation_summary.get("durations_ms", {})))
+    executed = execute_into(
+        report,
+        nbformat.reads(version.ipynb, as_version=4),
+        cell_timeout=context.config["EXEC_CELL_TIMEOUT"],
+        total_timeout=context.config["EXEC_TOTAL_TIMEOUT"],
     )
-    report.durations_ms[EXECUTION_VALIDATOR] = seconds * 1000
     store_report(version, report, executed=executed)
+    seconds = report.durations_ms[EXECUTION_VALIDATOR] / 1000
     return f"{'ran' if executed else 'did not run'} in {seconds:.1f} s; {_verdict(report)}"
 
 

@@ -18,7 +18,8 @@ def call_metrics(calls: list[TeacherCall]) -> dict[str, Any]:
     total = len(calls)
     requests = {(c.stage, c.section_index) for c in calls}
     succeeded = {(c.stage, c.section_index) for c in calls if c.schema_valid}
-    first_pass = sum(1 for c in calls if c.attempt == 1 and c.schema_valid and not c.json_repaired)
+    # First pass: the first reply was valid as sent (not repaired, nothing dropped by salvage).
+    first_pass = sum(1 for c in calls if c.attempt == 1 and c.outcome == "ok" and not c.json_repaired)
     http_attempts = sum(len(c.http_attempts) for c in calls)
     return {
         "calls": total,
@@ -28,6 +29,7 @@ def call_metrics(calls: list[TeacherCall]) -> dict[str, Any]:
         "json_first_pass_rate": round(first_pass / len(requests), 3) if requests else None,
         "json_final_rate": round(len(succeeded) / len(requests), 3) if requests else None,
         "repaired": sum(1 for c in calls if c.json_repaired),
+        "salvaged": sum(1 for c in calls if c.outcome == "salvaged"),
         "schema_invalid": sum(1 for c in calls if c.outcome == "schema_invalid"),
         "invalid_json": sum(1 for c in calls if c.outcome == "invalid_json"),
         "truncated": sum(1 for c in calls if c.outcome == "truncated"),

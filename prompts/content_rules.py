@@ -55,6 +55,29 @@ def python_parse_error(code: str) -> str | None:
     return None
 
 
+# A package installation inside a step: the manual's setup cell installs the pinned packages, and
+# a step that installs more would make the manual depend on whatever the index serves that day.
+_INSTALL_LINE = re.compile(r"^\s*[%!]?\s*(?:python3?\s+-m\s+)?(?:pip3?|conda|uv\s+pip)\s+install\b", re.MULTILINE)
+
+
+# A planned step about installing or setting up: the manual's setup cell does that, and small
+# teachers otherwise plan whole manuals of "Install X" steps (seen with a 0.5B teacher).
+_SETUP_STEP = re.compile(
+    r"\b(?:install\w*|set\s*up|setup|prerequisites?|download\w*|installer|instalar|installieren|einrichten)\b",
+    re.IGNORECASE,
+)
+
+
+def is_setup_step(title: str) -> bool:
+    """True when a step title is about installing or setting up rather than using the model."""
+    return bool(_SETUP_STEP.search(title))
+
+
+def installs_packages(code: str) -> bool:
+    """True when a code cell installs packages (`%pip install`, `!pip install`, bare `pip install`)."""
+    return bool(_INSTALL_LINE.search(code))
+
+
 def is_comment_only(code: str) -> bool:
     """True when a code cell holds nothing but blank lines and comments."""
     return all(not line.strip() or line.strip().startswith("#") for line in code.splitlines())

@@ -13,7 +13,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from prompts import limits
-from prompts.content_rules import find_placeholders, is_comment_only, python_parse_error
+from prompts.content_rules import (
+    find_placeholders,
+    installs_packages,
+    is_comment_only,
+    is_setup_step,
+    python_parse_error,
+)
 
 Difficulty = Literal["beginner", "intermediate", "advanced"]
 DIFFICULTIES: tuple[str, ...] = ("beginner", "intermediate", "advanced")
@@ -121,6 +127,11 @@ class PlanSpec(StrictModel):
         titles = [step.title.casefold() for step in steps]
         if len(set(titles)) != len(titles):
             raise ValueError("step titles must be distinct")
+        if setup := [step.title for step in steps if is_setup_step(step.title)]:
+            raise ValueError(
+                f"steps {setup} are about installing or setting up, which the manual's setup cell already does; "
+                "plan steps that use the model through the chat API instead"
+            )
         # A run asks for at most `max_steps` sections (validation context, see outline_schema).
         max_steps = (info.context or {}).get("max_steps")
         if max_steps is not None and len(steps) > max_steps:
@@ -161,6 +172,8 @@ class CodeBlock(StrictModel):
     def _code_runs_as_python(cls, code: str) -> str:
         if is_comment_only(code):
             raise ValueError("code is empty or only comments")
+        if installs_packages(code):
+            raise ValueError("code installs packages; the setup cell already installs them")
         if error := python_parse_error(code):
             raise ValueError(f"code does not parse as Python ({error})")
         return code

@@ -15,6 +15,7 @@ from generation.pipeline.research.snapshot import ResearchSnapshot
 from generation.pipeline.structured import BASE_SEED, CallRecord, StructuredResult, request_structured
 from prompts import limits
 from prompts.audience import DIFFICULTY_GUIDANCE, language_name
+from prompts.content_rules import is_setup_step
 from prompts.loader import PromptTemplate, load_prompt
 from prompts.specs import PlanSpec, plan_schema
 from providers.base import Teacher
@@ -58,6 +59,22 @@ def render_outline_prompt(
     )
 
 
+def salvage_plan(data: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+    """Drop planned steps about installing or setting up, when enough real steps remain.
+
+    The setup cell already installs and connects everything; small teachers still open most
+    plans with "Install the libraries". Dropping that step keeps the rest of a good plan.
+    """
+    steps = data.get("steps")
+    if not isinstance(steps, list):
+        return None
+    kept = [s for s in steps if not (isinstance(s, dict) and is_setup_step(str(s.get("title", ""))))]
+    if len(kept) == len(steps) or len(kept) < limits.STEPS_MIN:
+        return None
+    dropped = [str(s.get("title")) for s in steps if s not in kept]
+    return {**data, "steps": kept}, f"dropping the setup step(s) {dropped}"
+
+
 def generate_outline(
     *,
     teacher: Teacher,
@@ -95,5 +112,6 @@ def generate_outline(
         schema_name="outline",
         on_call=on_call,
         check_cancelled=check_cancelled,
+        salvage=salvage_plan,
     )
     return result, prompt

@@ -24,6 +24,10 @@ from generation.pipeline.errors import TeacherError
 from providers.base import Completion, CompletionRequest, ProviderError, Teacher
 
 SpecT = TypeVar("SpecT", bound=BaseModel)
+# Given a reply's data that failed validation, return reduced data and a note saying what was
+# dropped, or None when nothing can be salvaged. Salvage only ever removes parts; it never
+# invents content (see generation.pipeline.sections.salvage_section).
+Salvage = Callable[[dict[str, Any]], "tuple[dict[str, Any], str] | None"]
 logger = logging.getLogger(__name__)
 
 BASE_SEED = 7
@@ -121,6 +125,7 @@ def request_structured(
     validation_context: dict[str, Any] | None = None,
     on_call: Callable[[CallRecord], None] | None = None,
     check_cancelled: Callable[[], None] | None = None,
+    salvage: Salvage | None = None,
 ) -> StructuredResult:
     """Return a reply validated by `spec`, or raise StructuredCallFailed saying why."""
     calls: list[CallRecord] = []
@@ -163,7 +168,7 @@ def request_structured(
                 f"The teacher failed during {stage}: {exc.message}", stage=stage, calls=calls
             ) from None
         _fill_from_completion(record, completion)
-        problem, value, raw = _judge(completion, spec, record, validation_context)
+        problem, value, raw = _judge(completion, spec, record, validation_context, salvage)
         _finish(record, calls, on_call)
         if value is not None:
             return StructuredResult(value=value, raw=raw, calls=calls)
@@ -197,7 +202,11 @@ def _fill_from_completion(record: CallRecord, completion: Completion) -> None:
 
 
 def _judge(
-    completion: Completion, spec: type[SpecT], record: CallRecord, validation_context: dict[str, Any] | None
+    completion: Completion,
+    spec: type[SpecT],
+    record: CallRecord,
+    validation_context: dict[str, Any] | None,
+    salvage: Salvage | None = None,
 ) -> tuple[str, SpecT | None, dict[str, Any]]:
     if completion.finish_reason == "length":
         # A cut-off reply may repair into valid-looking JSON that silently lost content.
@@ -218,6 +227,18 @@ def _judge(
         record.outcome = "schema_invalid"
         details = _validation_feedback(exc)
         record.error = details
+        salvaged = salvage(data) if salvage is not None else None
+        if salvaged is not None:
+            reduced, note = salvaged
+            try:
+                value = spec.model_validate(reduced, context=validation_context)
+            except ValidationError:
+                pass
+            else:
+                record.schema_valid = True
+                record.outcome = "salvaged"
+                record.error = f"accepted after {note}; the reply's errors were:\n{details}"
+                return "", value, reduced
         return f"Your JSON does not match the schema:\n{details}", None, {}
     record.schema_valid = True
     record.outcome = "ok"
@@ -225,7 +246,7 @@ def _judge(
 
 
 def _finish(record: CallRecord, calls: list[CallRecord], on_call: Callable[[CallRecord], None] | None) -> None:
-    level = logging.INFO if record.outcome == "ok" else logging.WARNING
+    level = logging.INFO if record.outcome in ("ok", "salvaged") else logging.WARNING
     where = record.stage + (f" {record.section_index + 1}" if record.section_index is not None else "")
     logger.log(
         level,

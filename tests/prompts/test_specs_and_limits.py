@@ -5,7 +5,13 @@ import pytest
 from pydantic import ValidationError
 
 from prompts import checks, limits, schema_files
-from prompts.content_rules import find_placeholders, python_parse_error, strip_ipython_syntax
+from prompts.content_rules import (
+    find_placeholders,
+    installs_packages,
+    is_setup_step,
+    python_parse_error,
+    strip_ipython_syntax,
+)
 from prompts.loader import PromptNotFound, available_prompts, load_prompt
 from prompts.schema_files import expected_schemas
 from prompts.specs import (
@@ -182,7 +188,40 @@ def test_a_numbered_or_quoted_version_of_the_step_title_is_accepted(given):
 
 
 def test_a_planned_step_loses_the_teachers_own_numbering(demo_plan_data):
-    demo_plan_data["steps"][0]["title"] = "Step 1: Install the client"
+    demo_plan_data["steps"][0]["title"] = "Step 1: Connect the client"
     demo_plan_data["steps"][1]["title"] = "2. Send a request"
     plan = PlanSpec.model_validate(demo_plan_data)
-    assert [s.title for s in plan.steps[:2]] == ["Install the client", "Send a request"]
+    assert [s.title for s in plan.steps[:2]] == ["Connect the client", "Send a request"]
+
+
+@pytest.mark.parametrize(
+    "code", ["%pip install transformers", "!pip install -U torch", "pip install accelerate", "!python -m pip install x"]
+)
+def test_a_step_that_installs_packages_is_refused(code):
+    with pytest.raises(ValidationError, match="installs packages"):
+        CodeBlock.model_validate({"intro": "Install it.", "code": code})
+    assert not installs_packages("print('pip install is done by the setup cell')")
+
+
+@pytest.mark.parametrize("title", ["Install Transformers", "Prerequisites Installation", "Set up the environment"])
+def test_a_plan_whose_steps_install_or_set_up_is_refused(demo_plan_data, title):
+    data = {**demo_plan_data}
+    data["steps"] = [dict(step) for step in data["steps"]]
+    data["steps"][1]["title"] = title
+    with pytest.raises(ValidationError, match="installing or setting up"):
+        PlanSpec.model_validate(data)
+    assert not is_setup_step("Send a first chat request")
+
+
+def test_setup_steps_are_dropped_from_a_plan_when_enough_steps_remain(demo_plan_data):
+    from generation.pipeline.outline import salvage_plan
+
+    steps = [dict(step) for step in demo_plan_data["steps"]]
+    with_setup = {**demo_plan_data, "steps": [{**steps[0], "title": "Install Required Libraries"}, *steps]}
+    reduced, note = salvage_plan(with_setup)
+    assert [s["title"] for s in reduced["steps"]] == [s["title"] for s in steps]
+    assert "Install Required Libraries" in note
+    PlanSpec.model_validate(reduced)
+    too_few = {**demo_plan_data, "steps": [{**steps[0], "title": "Install it"}, *steps[: limits.STEPS_MIN - 1]]}
+    assert salvage_plan(too_few) is None
+    assert salvage_plan(demo_plan_data) is None, "nothing to drop: not salvaged"

@@ -147,3 +147,42 @@ def test_each_attempt_uses_a_new_seed_and_a_frequency_penalty():
     ask(teacher)
     assert [r.seed for r in teacher.requests] == [7, 8]
     assert all(r.frequency_penalty == 0.5 for r in teacher.requests)
+
+
+def ask_section(teacher, attempts=2):
+    from generation.pipeline.sections import salvage_section
+
+    return request_structured(
+        teacher=teacher,
+        spec=SectionSpec,
+        schema=section_schema(),
+        messages=[{"role": "system", "content": "s"}, {"role": "user", "content": "u"}],
+        stage="section",
+        section_index=0,
+        max_tokens=100,
+        max_attempts=attempts,
+        salvage=salvage_section,
+    )
+
+
+def test_a_broken_code_block_is_dropped_when_a_good_one_remains():
+    broken = {"intro": "Copied from the card.", "code": "print(tokenizer.decode(ids[0]"}
+    reply = {**GOOD, "code": [*GOOD["code"], broken], "callouts": [{"kind": "hint", "text": "Not a kind."}]}
+    teacher = ScriptedTeacher([(json.dumps(reply), "stop")])
+    result = ask_section(teacher)
+    [call] = result.calls
+    assert call.outcome == "salvaged" and call.schema_valid
+    assert "code block 2 (code does not parse" in call.error and "callout 1" in call.error
+    assert [block.code for block in result.value.code] == [GOOD["code"][0]["code"]]
+    assert result.value.callouts == [] and result.raw["code"] == GOOD["code"]
+    assert len(teacher.requests) == 1, "no second call was needed"
+
+
+def test_salvage_never_keeps_a_section_without_valid_code_or_with_other_faults():
+    only_broken = {**GOOD, "code": [{"intro": "Broken.", "code": "print((1"}]}
+    wrong_title = {**GOOD, "title": "x", "code": [*GOOD["code"], {"intro": "Broken.", "code": "print((1"}]}
+    teacher = ScriptedTeacher([(json.dumps(only_broken), "stop"), (json.dumps(wrong_title), "stop")])
+    with pytest.raises(StructuredCallFailed) as failed:
+        ask_section(teacher)
+    assert [c.outcome for c in failed.value.calls] == ["schema_invalid", "schema_invalid"]
+    assert all(not c.schema_valid for c in failed.value.calls)

@@ -18,16 +18,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-# Execution validation needs bubblewrap (Debian: apt-get install bubblewrap); without it the
-# manual is generated and checked statically, and the run says so.
+# `make run` starts the web process (http://127.0.0.1:8000/) and a django-q2 cluster, queues a
+# manual for the bundled card, prints where its files are, and serves until Ctrl-C (which stops
+# both). ONCE=1 stops after the manual (CI). Execution validation needs bubblewrap (Debian:
+# apt-get install bubblewrap); without it the manual is checked statically and the run says so.
 run: install
 	$(PY) manage.py migrate --noinput -v 0
-	@if command -v bwrap >/dev/null 2>&1; then \
-	  $(PY) manage.py alain generate --source $(SAMPLE) --outDir $(OUT); \
-	else \
+	@if command -v bwrap >/dev/null 2>&1; then exec_flag=; else \
 	  echo "bwrap (Debian package bubblewrap) is missing: the manual will not be executed" >&2; \
-	  $(PY) manage.py alain generate --source $(SAMPLE) --outDir $(OUT) --no-execute; \
-	fi
+	  exec_flag=--no-execute; fi; \
+	$(PY) manage.py alain serve --sample $(SAMPLE) --outDir $(OUT) $$exec_flag $(if $(ONCE),--once)
 
 test: install
 	$(PY) -m pytest

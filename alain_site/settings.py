@@ -177,6 +177,26 @@ ALAIN = {
     "HF_OFFLINE": env_bool("HF_HUB_OFFLINE", False),
     # Uploaded / pasted source limits.
     "MAX_SOURCE_BYTES": env_int("ALAIN_MAX_SOURCE_BYTES", 1024 * 1024),
+    # Background runs (generation/queueing.py). A worker beats every RUN_HEARTBEAT_SECONDS; a
+    # run whose worker was silent for RUN_STALE_SECONDS is taken over (its worker died); a run
+    # delivered RUN_MAX_DELIVERIES times without finishing is failed (it kills its worker);
+    # a run still going RUN_DEADLINE_SECONDS after its claim is failed, before the task
+    # timeout would kill its worker.
+    "RUN_HEARTBEAT_SECONDS": env_float("ALAIN_RUN_HEARTBEAT_SECONDS", 10.0),
+    "RUN_STALE_SECONDS": env_float("ALAIN_RUN_STALE_SECONDS", 60.0),
+    "RUN_MAX_DELIVERIES": env_int("ALAIN_RUN_MAX_DELIVERIES", 3),
+    "RUN_DEADLINE_SECONDS": env_int("ALAIN_RUN_DEADLINE_SECONDS", 3300),
+    # A queued run with no task in the queue for this long gets a new one (watchdog).
+    "QUEUE_GRACE_SECONDS": env_int("ALAIN_QUEUE_GRACE_SECONDS", 120),
+    # Fairness to providers across every worker (providers/governor.py): <PREFIX>_CONCURRENCY
+    # above caps calls in flight; <PREFIX>_RATE_PER_MINUTE caps the request rate.
+    "OPENAI_RATE_PER_MINUTE": env_str("OPENAI_RATE_PER_MINUTE", ""),
+    "POE_RATE_PER_MINUTE": env_str("POE_RATE_PER_MINUTE", ""),
+    "LOCAL_RATE_PER_MINUTE": env_str("LOCAL_RATE_PER_MINUTE", ""),
+    "BREAKER_THRESHOLD": env_int("ALAIN_BREAKER_THRESHOLD", 5),
+    "BREAKER_COOLDOWN_SECONDS": env_float("ALAIN_BREAKER_COOLDOWN_SECONDS", 60.0),
+    "LEASE_TTL_SECONDS": env_float("ALAIN_LEASE_TTL_SECONDS", 30.0),
+    "PROVIDER_WAIT_SECONDS": env_float("ALAIN_PROVIDER_WAIT_SECONDS", 600.0),
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
@@ -192,19 +212,33 @@ LOGGING = {
     },
 }
 
-# django-q2: ORM broker. Issue 4 tunes it; these are the verified starting values.
+# django-q2. The ORM broker on the runs' database by default: a run and its task commit
+# together. SQLite allows one writer, so one worker there; PostgreSQL takes ALAIN_Q_WORKERS per
+# cluster and any number of clusters on any number of hosts. Redis is an option
+# (ALAIN_Q_BROKER=redis, REDIS_URL; `pip install redis`). The task timeout stays above the
+# run deadline (a run is stopped cleanly before its worker is killed) and below `retry`
+# (django-q2 would otherwise deliver a task twice while it still runs).
+TASK_TIMEOUT = env_int("ALAIN_TASK_TIMEOUT", 3600)
+Q_WORKERS = env_int("ALAIN_Q_WORKERS", 1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 2)
 Q_CLUSTER = {
     "name": "alain",
-    "orm": "default",
-    "workers": env_int("ALAIN_Q_WORKERS", 2),
+    "workers": Q_WORKERS,
     "bulk": 1,
-    "queue_limit": env_int("ALAIN_Q_WORKERS", 2),
-    "poll": 0.5,
-    "timeout": env_int("ALAIN_TASK_TIMEOUT", 1800),
-    "retry": env_int("ALAIN_TASK_TIMEOUT", 1800) + 300,
+    "queue_limit": Q_WORKERS,
+    "poll": env_float("ALAIN_Q_POLL", 0.5),
+    "timeout": TASK_TIMEOUT,
+    "retry": env_int("ALAIN_TASK_RETRY", TASK_TIMEOUT + 300),
     "ack_failures": True,
     "max_attempts": 3,
     "recycle": 50,
+    "max_rss": env_int("ALAIN_Q_MAX_RSS_KB", 1_500_000),
     "save_limit": 1000,
     "catch_up": False,
+    "label": "Background tasks",
 }
+if env_str("ALAIN_Q_BROKER", "orm") == "redis":
+    Q_CLUSTER["redis"] = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+else:
+    Q_CLUSTER["orm"] = "default"
+if ALAIN["RUN_DEADLINE_SECONDS"] >= TASK_TIMEOUT:
+    raise ValueError("ALAIN_RUN_DEADLINE_SECONDS must be smaller than ALAIN_TASK_TIMEOUT")

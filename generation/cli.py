@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,22 +13,25 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils.text import slugify
 
-from generation import artifacts
+from generation import artifacts, queueing
 from generation.models import STAGES, Run, RunStatus
 from generation.pipeline.errors import SourceError
 from generation.pipeline.runner import execute_run
+from generation.queueing import queue_new_run
 from generation.services import (
     InvalidTransition,
     RunOptions,
     RunOptionsError,
     RunSource,
+    run_cancel,
     run_create,
-    run_set_status,
+    run_retry,
 )
 from generation.sources import source_from_file, source_from_model_ref, source_from_text
 from providers.base import Teacher
 from providers.catalog import ProviderConfigError, UnknownProvider, catalog_entries, get_teacher
 
+QUEUE_KEY_ERROR = "--apiKey cannot be used with --queue; workers read keys from their environment."
 EXIT_CODES = {"ok": 0, "internal": 1, "usage": 2, "source": 3, "teacher": 4, "validation": 5, "cancelled": 6}
 
 
@@ -46,6 +50,9 @@ class GenerateRequest:
     research_mode: str = "standard"
     out_dir: Path = Path("out")
     execute: bool = True
+    # Queue the run for the background workers and wait for it, instead of running it here.
+    queue: bool = False
+    wait_timeout: float | None = None
 
 
 @dataclass
@@ -153,36 +160,81 @@ def generate_manual(request: GenerateRequest, *, progress: Progress | None = Non
     except ProviderConfigError as exc:
         return _fail("teacher", f"Teacher configuration error: {exc}")
 
-    run = run_create(source=source, options=options, subject=subject)
+    if request.queue and request.api_key:
+        return _fail("usage", f"Usage error: {QUEUE_KEY_ERROR}")
     if teacher.is_demo:
         progress("research", "using the offline demo teacher: the manual is demo content")
+    if request.queue:
+        run = queue_new_run(source=source, options=options, subject=subject)
+        progress("research", f"queued as {run.tutorial_id}; waiting for a worker (`manage.py qcluster`)")
+        return wait_and_export(run, out_dir=request.out_dir, progress=progress, timeout=request.wait_timeout)
+    run = run_create(source=source, options=options, subject=subject)
     return _execute_and_export(run, teacher=teacher, out_dir=request.out_dir, progress=progress)
 
 
+def wait_and_export(
+    run: Run, *, out_dir: Path, progress: Progress, timeout: float | None = None, poll: float = 0.5
+) -> GenerateOutcome:
+    """Follow a queued run through its event log until it ends, then export like an in-process run."""
+    seen = run.events.order_by("-id").values_list("id", flat=True).first() or 0
+    started = time.monotonic()
+    while True:
+        for event in run.events.filter(id__gt=seen).order_by("id"):
+            seen = event.id
+            if event.stage:
+                progress(event.stage, event.message)
+        run.refresh_from_db()
+        if run.is_finished:
+            return _export(run, out_dir=out_dir)
+        if timeout is not None and time.monotonic() - started > timeout:
+            return _fail(
+                "internal",
+                f"Run {run.tutorial_id} is still {run.status} after {timeout:.0f} s; it goes on in the background "
+                f"(cancel it with `manage.py alain cancel {run.tutorial_id}`).",
+                run,
+            )
+        time.sleep(poll)
+
+
 def retry_manual(
-    tutorial_id: str, *, out_dir: Path, api_key: str | None = None, progress: Progress | None = None
+    tutorial_id: str,
+    *,
+    out_dir: Path,
+    api_key: str | None = None,
+    progress: Progress | None = None,
+    queue: bool = False,
 ) -> GenerateOutcome:
     """Run a failed or cancelled run again from its first unfinished stage, reusing the rest."""
     progress = progress or Progress()
     run = Run.objects.filter(tutorial_id=tutorial_id).first()
     if run is None:
         return _fail("usage", f"Usage error: there is no run {tutorial_id!r}.")
+    if queue and api_key:
+        return _fail("usage", f"Usage error: {QUEUE_KEY_ERROR}")
     try:
         teacher = get_teacher(
             run.teacher_provider, model=run.teacher_model, base_url=run.teacher_base_url or None, api_key=api_key
         )
-        run_set_status(run=run, status=RunStatus.QUEUED)
+        if queue:
+            queueing.retry_run(run)
+        else:
+            run_retry(run=run)
     except ProviderConfigError as exc:
         return _fail("teacher", f"Teacher configuration error: {exc}")
     except InvalidTransition as exc:
-        return _fail("usage", f"Usage error: {exc}; only failed or cancelled runs can be retried.")
+        return _fail("usage", f"Usage error: {exc}.")
     done = ", ".join(run.completed_stages) or "nothing"
     progress(run.error_stage or "research", f"retrying; reusing what is done ({done})")
+    if queue:
+        return wait_and_export(run, out_dir=out_dir, progress=progress)
     return _execute_and_export(run, teacher=teacher, out_dir=out_dir, progress=progress)
 
 
 def _execute_and_export(run: Run, *, teacher: Teacher, out_dir: Path, progress: Progress) -> GenerateOutcome:
-    run = execute_run(run.pk, teacher=teacher, progress=progress)
+    return _export(execute_run(run.pk, teacher=teacher, progress=progress), out_dir=out_dir)
+
+
+def _export(run: Run, *, out_dir: Path) -> GenerateOutcome:
     folder = None
     version = run.versions.order_by("-number").first()
     if version is not None and "publish" in run.completed_stages:
@@ -222,3 +274,37 @@ def list_providers(*, probe: bool) -> list[dict[str, Any]]:
         result = teacher.probe()
         entry["probe"] = {"ok": result.ok, "message": result.message, "latency_ms": result.latency_ms}
     return entries
+
+
+def _find_run(tutorial_id: str) -> Run | None:
+    return Run.objects.filter(tutorial_id=tutorial_id).first()
+
+
+@dataclass
+class ActionOutcome:
+    exit_code: int
+    message: str
+
+
+def cancel_run(tutorial_id: str) -> ActionOutcome:
+    """Cancel a queued or running run; its worker stops at the next stage boundary or teacher call."""
+    run = _find_run(tutorial_id)
+    if run is None:
+        return ActionOutcome(EXIT_CODES["usage"], f"Usage error: there is no run {tutorial_id!r}.")
+    try:
+        run_cancel(run=run, reason="cancelled from the command line")
+    except InvalidTransition as exc:
+        return ActionOutcome(EXIT_CODES["usage"], f"Usage error: {exc}.")
+    return ActionOutcome(0, f"Run {tutorial_id} cancelled; a worker running it stops at its next check.")
+
+
+def regenerate_section(tutorial_id: str, *, step: int, instruction: str = "") -> ActionOutcome:
+    """Queue a new writing of one step (1-based) of a finished run; it becomes a new version."""
+    run = _find_run(tutorial_id)
+    if run is None:
+        return ActionOutcome(EXIT_CODES["usage"], f"Usage error: there is no run {tutorial_id!r}.")
+    try:
+        queueing.regenerate_section(run, index=step - 1, instruction=instruction)
+    except (InvalidTransition, RunOptionsError) as exc:
+        return ActionOutcome(EXIT_CODES["usage"], f"Usage error: {exc}.")
+    return ActionOutcome(0, f"Step {step} of {tutorial_id} queued for regeneration; a worker will rebuild the manual.")

@@ -40,9 +40,15 @@ class Run(models.Model):
         running   -> succeeded | failed | cancelled | queued   (queued: handed back for a resume)
         failed    -> queued                                     (retry from the failed stage)
         cancelled -> queued                                     (retry)
-        succeeded -> (final)
+        succeeded -> queued                                     (regenerate a section: a new version)
+
+    Besides these, a worker may take over a `running` run whose heartbeat stopped (its worker
+    died): `generation.services.run_claim`, the other conditional UPDATE on the status.
 
     `completed_stages` lists the stages whose results are stored; a resumed run skips them.
+    `attempt_count` counts every execution (it varies the teacher's seeds); `deliveries` counts
+    the claims since the run was last queued by a person, so a run that keeps killing its worker
+    is failed after `RUN_MAX_DELIVERIES` instead of being redelivered forever.
     """
 
     ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -50,7 +56,7 @@ class Run(models.Model):
         RunStatus.RUNNING: frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.QUEUED}),
         RunStatus.FAILED: frozenset({RunStatus.QUEUED}),
         RunStatus.CANCELLED: frozenset({RunStatus.QUEUED}),
-        RunStatus.SUCCEEDED: frozenset(),
+        RunStatus.SUCCEEDED: frozenset({RunStatus.QUEUED}),
     }
 
     class SourceKind(models.TextChoices):
@@ -94,6 +100,11 @@ class Run(models.Model):
     completed_stages = models.JSONField(default=list, blank=True)
     stage_timings = models.JSONField(default=dict, blank=True, help_text="Milliseconds per completed stage.")
     attempt_count = models.PositiveIntegerField(default=0)
+    deliveries = models.PositiveIntegerField(default=0, help_text="Claims by a worker since the run was queued.")
+    claimed_by = models.CharField(max_length=200, blank=True, help_text="host:pid of the worker running it.")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of its worker.")
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="When a task for it was last queued.")
     error_stage = models.CharField(max_length=16, blank=True)
     error_kind = models.CharField(max_length=16, blank=True)
     error_message = models.TextField(blank=True)
@@ -105,7 +116,7 @@ class Run(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [models.Index(fields=["status", "created_at"]), models.Index(fields=["status", "heartbeat_at"])]
 
     def __str__(self) -> str:
         return f"{self.tutorial_id} ({self.status})"
@@ -158,6 +169,7 @@ class Section(models.Model):
     data = models.JSONField(null=True, blank=True, help_text="A validated SectionSpec.")
     prompt_version = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
+    instruction = models.TextField(blank=True, help_text="A person's instruction for regenerating this section.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -223,7 +235,9 @@ class TeacherCall(models.Model):
     provider = models.CharField(max_length=40)
     model = models.CharField(max_length=200)
     structured_mode = models.CharField(max_length=24, blank=True)
-    outcome = models.CharField(max_length=24, help_text="ok, invalid_json, schema_invalid, truncated, provider_error")
+    outcome = models.CharField(
+        max_length=24, help_text="ok, salvaged, invalid_json, schema_invalid, truncated, provider_error"
+    )
     finish_reason = models.CharField(max_length=24, blank=True)
     json_parsed = models.BooleanField(default=False)
     json_repaired = models.BooleanField(default=False)

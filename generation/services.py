@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
 
-from generation.models import STAGES, Run, RunEvent, RunStatus
+from generation.models import STAGES, Run, RunEvent, RunStatus, Section
 from generation.pipeline.research.snapshot import RESEARCH_MODES
 from prompts import limits
 from prompts.specs import DIFFICULTIES
@@ -119,6 +122,7 @@ def run_set_status(
         changes["finished_at"] = now
     if status == RunStatus.QUEUED:
         changes["finished_at"] = None
+        changes["claimed_by"] = ""
     if status == RunStatus.FAILED:
         changes["error_message"] = error
         changes["error_kind"] = error_kind
@@ -158,3 +162,103 @@ def run_stage_completed(*, run: Run, stage: str, elapsed_ms: int, note: str = ""
     )
     message = f"Stage {stage} completed in {elapsed_ms} ms." + (f" {note}" if note else "")
     run_event(run=run, kind="stage_completed", stage=stage, message=message, data={"elapsed_ms": elapsed_ms})
+
+
+def run_claim(*, run_id: int, worker: str, stale_after_seconds: float) -> Run | None:
+    """Take a run for `worker`: a queued run, or a running one whose worker stopped beating.
+
+    One conditional UPDATE decides, so a task delivered twice (django-q2 redelivers after
+    `retry`) or two clusters racing can never both run it. Returns None when the run is not
+    claimable: finished, cancelled, or alive in another worker.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=stale_after_seconds)
+    silent = Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)
+    claimable = Q(status=RunStatus.QUEUED) | (Q(status=RunStatus.RUNNING) & silent)
+    updated = Run.objects.filter(claimable, pk=run_id).update(
+        status=RunStatus.RUNNING,
+        claimed_by=worker,
+        claimed_at=now,
+        heartbeat_at=now,
+        attempt_count=F("attempt_count") + 1,
+        deliveries=F("deliveries") + 1,
+        started_at=Coalesce("started_at", now),
+        finished_at=None,
+        error_stage="",
+        error_kind="",
+        error_message="",
+        updated_at=now,
+    )
+    if updated != 1:
+        return None
+    run = Run.objects.get(pk=run_id)
+    run_event(
+        run=run,
+        kind="status_running",
+        stage=run.stage,
+        message=f"Run claimed by worker {worker} (execution {run.attempt_count}).",
+        data={"worker": worker, "deliveries": run.deliveries},
+    )
+    return run
+
+
+def run_heartbeat(*, run_id: int, worker: str) -> bool:
+    """Record that `worker` is still working on the run; False when it no longer owns it."""
+    now = timezone.now()
+    return bool(Run.objects.filter(pk=run_id, status=RunStatus.RUNNING, claimed_by=worker).update(heartbeat_at=now))
+
+
+def run_cancel(*, run: Run, reason: str = "") -> Run:
+    """Cancel a queued or running run; a worker running it stops at its next check."""
+    if run.status not in {RunStatus.QUEUED, RunStatus.RUNNING}:
+        raise InvalidTransition(f"run {run.tutorial_id} is {run.status}; only a queued or running run can be cancelled")
+    run_set_status(run=run, status=RunStatus.CANCELLED)
+    if reason:
+        run_event(run=run, kind="note", stage=run.stage, message=f"Cancelled: {reason}")
+    return run
+
+
+@transaction.atomic
+def run_requeue(*, run: Run, reason: str) -> Run:
+    """Queue a failed, cancelled or succeeded run again; it resumes at its first unfinished stage.
+
+    A person's retry resets the delivery count: the bound on worker deaths is per request.
+    """
+    run_set_status(run=run, status=RunStatus.QUEUED)
+    Run.objects.filter(pk=run.pk).update(deliveries=0)
+    run.deliveries = 0
+    run_event(run=run, kind="requeued", stage=run.stage, message=reason)
+    return run
+
+
+def run_retry(*, run: Run, reason: str = "Retried from the failed stage.") -> Run:
+    """Queue a failed or cancelled run again from its first unfinished stage."""
+    if run.status not in {RunStatus.FAILED, RunStatus.CANCELLED}:
+        raise InvalidTransition(f"run {run.tutorial_id} is {run.status}; only a failed or cancelled run can be retried")
+    return run_requeue(run=run, reason=reason)
+
+
+@transaction.atomic
+def section_regenerate(*, run: Run, index: int, instruction: str = "") -> Run:
+    """Mark one section for a new writing (with an optional instruction) and queue the run.
+
+    The stages from `sections` on run again: the other sections are reused, the notebook is
+    rebuilt as a new version and validated again.
+    """
+    run = Run.objects.select_for_update().get(pk=run.pk)
+    if run.status in {RunStatus.QUEUED, RunStatus.RUNNING}:
+        raise InvalidTransition(f"run {run.tutorial_id} is {run.status}; wait until it ends to regenerate a section")
+    if "outline" not in run.completed_stages:
+        raise InvalidTransition(f"run {run.tutorial_id} has no outline yet; retry it instead")
+    section = run.sections.filter(index=index).first()
+    if section is None:
+        raise RunOptionsError(f"run {run.tutorial_id} has no step {index + 1} (it has {run.sections.count()})")
+    instruction = instruction.strip()
+    if len(instruction) > 1000:
+        raise RunOptionsError("the instruction is longer than 1000 characters")
+    Section.objects.filter(pk=section.pk).update(status=Section.Status.PENDING, instruction=instruction)
+    keep = STAGES[: STAGES.index("sections")]
+    run.completed_stages = [stage for stage in run.completed_stages if stage in keep]
+    Run.objects.filter(pk=run.pk).update(completed_stages=run.completed_stages)
+    detail = f" with the instruction: {instruction}" if instruction else ""
+    return run_requeue(run=run, reason=f"Step {index + 1} will be written again{detail}.")

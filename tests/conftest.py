@@ -14,7 +14,14 @@ from tests.fakes.teacher_server import FakeTeacherServer
 def _isolated_storage(settings, tmp_path):
     # FileSystemStorage listens for MEDIA_ROOT changes, so default_storage follows.
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.ALAIN = {**settings.ALAIN, "HF_CACHE_DIR": str(tmp_path / "hf-cache"), "HF_TOKEN": ""}
+    # No heartbeat thread in in-process tests: it would write through a second connection
+    # beside the test's transaction (the cluster tests run real workers, which beat).
+    settings.ALAIN = {
+        **settings.ALAIN,
+        "HF_CACHE_DIR": str(tmp_path / "hf-cache"),
+        "HF_TOKEN": "",
+        "RUN_HEARTBEAT_SECONDS": 0,
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -20,8 +20,8 @@ from generation.models import Finding, NotebookVersion, Run, Section
 from generation.pipeline import assembly
 from generation.pipeline.autofix import apply_deterministic_fixes
 from generation.pipeline.errors import PipelineError
+from generation.pipeline.pool import run_concurrently
 from generation.pipeline.repair import failing_steps, repair_section, step_code
-from generation.pipeline.sections import run_concurrently
 from generation.pipeline.validators import FindingData, ValidationReport, validate_notebook
 from prompts.loader import load_prompt
 from prompts.specs import SectionSpec
@@ -232,7 +232,9 @@ def _repair_steps(
         )
     repaired = []
     concurrency = min(context.config["SECTION_CONCURRENCY"], context.teacher.max_concurrency or len(jobs))
-    for outcome in run_concurrently(jobs, concurrency=concurrency):
+    for outcome in run_concurrently(
+        jobs, concurrency=concurrency, governor=context.governor, check_cancelled=context.check_cancelled
+    ):
         with transaction.atomic():
             save_calls(run, outcome.calls)
             if outcome.result is not None:

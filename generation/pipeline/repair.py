@@ -4,7 +4,7 @@ failing code and the traceback, then the notebook is rebuilt and validated again
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import nbformat
 
@@ -57,6 +57,7 @@ def repair_section(
     prompt: PromptTemplate,
     current: SectionSpec | None = None,
     seed_base: int = BASE_SEED,
+    check_cancelled: Callable[[], None] | None = None,
 ) -> StructuredResult:
     """Ask the teacher for a new version of step `index + 1` that avoids `error`."""
     step = plan.steps[index]
@@ -92,4 +93,5 @@ def repair_section(
             "error": error,
             "current": current.model_dump(mode="json") if current else None,
         },
+        check_cancelled=check_cancelled,
     )

@@ -13,18 +13,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.utils import timezone
 
-from generation import services
+from generation import queueing, services
 from generation.models import STAGES, Run, RunStatus
 from generation.pipeline import checking, stages
-from generation.pipeline.errors import PipelineError, RunCancelled, ValidationFailed
+from generation.pipeline.errors import PipelineError, RunCancelled, TeacherError, ValidationFailed
+from generation.pipeline.pool import governor_for
 from providers.base import Teacher
 from providers.catalog import ProviderConfigError, get_teacher
+from providers.governor import ProviderGovernor, ProviderUnavailable
 
 logger = logging.getLogger(__name__)
 
 ProgressFn = Callable[[str, str], None]
+
+
+class RunLost(Exception):
+    """This worker no longer owns the run (the watchdog ended it, or another worker took it over)."""
 
 
 @dataclass
@@ -33,15 +39,28 @@ class RunContext:
     teacher: Teacher
     progress: ProgressFn
     config: dict = field(default_factory=dict)
+    worker: str = ""
+    # Keeps the provider's concurrency cap, rate limit and breaker across every worker.
+    governor: ProviderGovernor | None = None
 
     def note(self, stage: str, message: str, *, level: str = "info", data: dict | None = None) -> None:
         services.run_event(run=self.run, kind="note", stage=stage, message=message, level=level, data=data)
         self.progress(stage, message)
 
     def check_cancelled(self) -> None:
-        status = Run.objects.filter(pk=self.run.pk).values_list("status", flat=True).first()
-        if status == RunStatus.CANCELLED:
+        """Stop at a stage boundary or before a teacher call when the run should not go on."""
+        row = Run.objects.filter(pk=self.run.pk).values("status", "claimed_by").first()
+        if row is None or row["status"] == RunStatus.CANCELLED:
             raise RunCancelled("The run was cancelled.", stage=self.run.stage)
+        if row["status"] != RunStatus.RUNNING or row["claimed_by"] != self.worker:
+            raise RunLost(f"run {self.run.tutorial_id} is {row['status']} and owned by {row['claimed_by'] or 'nobody'}")
+        deadline = self.config.get("RUN_DEADLINE_SECONDS")
+        claimed_at = self.run.claimed_at
+        if deadline and claimed_at and (timezone.now() - claimed_at).total_seconds() > deadline:
+            raise PipelineError(
+                f"The run exceeded its deadline of {round(deadline / 60)} minutes in stage {self.run.stage}; retry it.",
+                stage=self.run.stage,
+            )
 
 
 StageFn = Callable[[RunContext], str]
@@ -77,22 +96,45 @@ def execute_run(
     teacher: Teacher | None = None,
     api_key: str | None = None,
     progress: ProgressFn | None = None,
+    worker: str | None = None,
 ) -> Run:
-    """Run (or resume) every stage not yet completed; returns the run in its final state."""
+    """Claim the run, then run (or resume) every stage not yet completed; returns the run in its final state.
+
+    Raises `InvalidTransition` when the run cannot be claimed: it ended, or another worker is
+    alive on it (a redelivered task lands here and must do nothing).
+    """
     progress = progress or _no_progress
-    run = Run.objects.get(pk=run_id)
-    if run.status != RunStatus.QUEUED:
-        raise services.InvalidTransition(f"run {run.tutorial_id} is {run.status}, only a queued run can be executed")
-    with transaction.atomic():
-        run.attempt_count += 1
-        Run.objects.filter(pk=run.pk).update(attempt_count=run.attempt_count)
-        services.run_set_status(run=run, status=RunStatus.RUNNING)
+    worker = worker or queueing.worker_id()
+    config = settings.ALAIN
+    run = services.run_claim(run_id=run_id, worker=worker, stale_after_seconds=config["RUN_STALE_SECONDS"])
+    if run is None:
+        current = Run.objects.filter(pk=run_id).values("status", "claimed_by").first()
+        if current is None:
+            raise services.InvalidTransition(f"there is no run {run_id}")
+        owner = f" by {current['claimed_by']}" if current["status"] == RunStatus.RUNNING else ""
+        raise services.InvalidTransition(f"run {run_id} is {current['status']}{owner}; it was not executed again")
+    if run.deliveries > config["RUN_MAX_DELIVERIES"]:
+        # Every earlier delivery died with its worker: this one would most likely do the same.
+        run.deliveries -= 1
+        services.run_set_status(
+            run=run, status=RunStatus.FAILED, error=queueing.lost_worker_message(run), error_kind="internal"
+        )
+        return run
+    with queueing.heartbeat(run.pk, worker):
+        return _run_stages(run, teacher=teacher, api_key=api_key, progress=progress, worker=worker, config=config)
+
+
+def _run_stages(
+    run: Run, *, teacher: Teacher | None, api_key: str | None, progress: ProgressFn, worker: str, config: dict
+) -> Run:
     try:
         teacher = teacher or teacher_for_run(run, api_key=api_key)
     except ProviderConfigError as exc:
         services.run_set_status(run=run, status=RunStatus.FAILED, error=str(exc), error_kind="teacher")
         return run
-    context = RunContext(run=run, teacher=teacher, progress=progress, config=settings.ALAIN)
+    context = RunContext(
+        run=run, teacher=teacher, progress=progress, config=config, worker=worker, governor=governor_for(teacher)
+    )
     try:
         for stage, fn in PIPELINE:
             if stage in run.completed_stages:
@@ -102,10 +144,14 @@ def execute_run(
             services.run_stage_started(run=run, stage=stage)
             progress(stage, "started")
             started = time.perf_counter()
-            note = fn(context)
+            try:
+                note = fn(context)
+            except ProviderUnavailable as exc:
+                raise TeacherError(exc.message, stage=stage) from None
             elapsed_ms = round((time.perf_counter() - started) * 1000)
             services.run_stage_completed(run=run, stage=stage, elapsed_ms=elapsed_ms, note=note)
             progress(stage, f"done in {elapsed_ms / 1000:.1f} s" + (f": {note}" if note else ""))
+        context.check_cancelled()
         verdict = stages.final_verdict(run)
         if verdict is not None:
             raise verdict
@@ -113,20 +159,29 @@ def execute_run(
     except RunCancelled:
         run.refresh_from_db()
         progress(run.stage, "cancelled")
+    except RunLost as exc:
+        # Someone else decided the run's fate (watchdog, another worker): leave it as it is.
+        logger.warning("stopped working on a run this worker no longer owns: %s", exc)
+        progress(run.stage, "stopped: the run is no longer this worker's")
     except (PipelineError, ValidationFailed) as exc:
         stage = exc.stage or run.stage
         progress(stage, f"failed: {exc.message}")
-        services.run_set_status(
-            run=run, status=RunStatus.FAILED, error=exc.message, error_kind=exc.kind, error_stage=stage
-        )
+        _fail_if_still_running(run, error=exc.message, error_kind=exc.kind, error_stage=stage)
     except Exception as exc:
         # Unexpected bugs: the run says so plainly; the traceback goes to the log only.
         logger.exception("run %s crashed in stage %s", run.tutorial_id, run.stage)
-        services.run_set_status(
-            run=run,
-            status=RunStatus.FAILED,
+        _fail_if_still_running(
+            run,
             error=f"Internal error in stage {run.stage} ({type(exc).__name__}); see the server log.",
             error_kind="internal",
         )
     run.refresh_from_db()
     return run
+
+
+def _fail_if_still_running(run: Run, **error: str) -> None:
+    try:
+        services.run_set_status(run=run, status=RunStatus.FAILED, expected=RunStatus.RUNNING, **error)
+    except services.InvalidTransition:
+        # Cancelled or ended by the watchdog meanwhile: its status already says what happened.
+        logger.info("run %s was no longer running when it failed", run.tutorial_id)

@@ -1,48 +1,51 @@
-"""Stage 3: one strict-JSON teacher call per outline step, several at once.
-
-Teacher calls run in a bounded thread pool; results come back to the caller's thread as each
-completes, so the caller (which owns the database connection) can persist it right away.
-Threads never touch the database.
-"""
+"""Stage 3: one strict-JSON teacher call per outline step (run several at once by `pool`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
+
+from pydantic import ValidationError
 
 from generation.pipeline.research.condense import condense_card
 from generation.pipeline.research.snapshot import ResearchSnapshot
-from generation.pipeline.structured import (
-    BASE_SEED,
-    CallRecord,
-    StructuredCallFailed,
-    StructuredResult,
-    request_structured,
-)
+from generation.pipeline.structured import BASE_SEED, StructuredResult, request_structured
 from prompts import limits
 from prompts.audience import DIFFICULTY_GUIDANCE, language_name
 from prompts.loader import PromptTemplate
-from prompts.specs import PlanSpec, SectionSpec, section_schema
+from prompts.specs import Callout, CodeBlock, PlanSpec, SectionSpec, section_schema
 from providers.base import Teacher
 
 PROMPT_NAME = "section"
 
 
-@dataclass
-class JobOutcome:
-    """The result of one concurrent teacher job: a section index, or "wrapup"."""
+def salvage_section(data: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+    """Drop the code blocks and callouts that break their own rules, when enough valid ones remain.
 
-    key: int | str
-    result: StructuredResult | None = None
-    error: StructuredCallFailed | None = None
-
-    @property
-    def calls(self) -> list[CallRecord]:
-        if self.result is not None:
-            return self.result.calls
-        return self.error.calls if self.error is not None else []
+    Small teachers often write two good code blocks and a third copied from the card that does
+    not parse. Dropping that block keeps a correct section and saves a whole new reply; nothing
+    is rewritten or invented, and the call record says what was dropped. Anything else wrong
+    with the section (title, explanation, ...) is not salvageable.
+    """
+    dropped: list[str] = []
+    reduced = dict(data)
+    for key, part, label in (("code", CodeBlock, "code block"), ("callouts", Callout, "callout")):
+        items = data.get(key)
+        if not isinstance(items, list):
+            continue
+        kept = []
+        for number, item in enumerate(items, start=1):
+            try:
+                part.model_validate(item)
+            except ValidationError as exc:
+                reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                dropped.append(f"{label} {number} ({reason})")
+            else:
+                kept.append(item)
+        reduced[key] = kept
+    if not dropped or len(reduced.get("code") or []) < limits.CODE_CELLS_PER_SECTION_MIN:
+        return None
+    return reduced, "dropping " + "; ".join(dropped)
 
 
 def section_card_excerpt(research: ResearchSnapshot) -> str:
@@ -162,23 +165,5 @@ def request_section(
         schema_name="section",
         validation_context={"step_title": outline.steps[index].title},
         check_cancelled=check_cancelled,
+        salvage=salvage_section,
     )
-
-
-def run_concurrently(
-    jobs: dict[int | str, Callable[[], StructuredResult]], *, concurrency: int
-) -> Iterator[JobOutcome]:
-    """Run teacher jobs in a bounded pool; yield each outcome as soon as it is ready."""
-    if not jobs:
-        return
-    workers = max(1, min(concurrency, len(jobs)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="alain-teacher") as pool:
-        pending: dict[Future[StructuredResult], int | str] = {pool.submit(job): key for key, job in jobs.items()}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                key = pending.pop(future)
-                try:
-                    yield JobOutcome(key=key, result=future.result())
-                except StructuredCallFailed as exc:
-                    yield JobOutcome(key=key, error=exc)

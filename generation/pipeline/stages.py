@@ -19,10 +19,11 @@ from generation.pipeline import assembly
 from generation.pipeline.checking import latest_version
 from generation.pipeline.errors import PipelineError, TeacherError, ValidationFailed
 from generation.pipeline.outline import generate_outline
+from generation.pipeline.pool import JobOutcome, run_concurrently
 from generation.pipeline.research import scout
 from generation.pipeline.research.snapshot import ResearchSnapshot
-from generation.pipeline.sections import JobOutcome, generate_section, run_concurrently
-from generation.pipeline.structured import BASE_SEED, CallRecord, StructuredCallFailed, StructuredResult
+from generation.pipeline.sections import generate_section
+from generation.pipeline.structured import BASE_SEED, CallRecord, StructuredResult
 from generation.pipeline.wrapup import generate_wrapup
 from prompts import limits
 from prompts.loader import load_prompt
@@ -131,8 +132,10 @@ def research_stage(context: RunContext) -> str:
 def outline_stage(context: RunContext) -> str:
     run = context.run
     research = load_research(run)
-    try:
-        result, prompt = generate_outline(
+    prompt = load_prompt("outline")
+
+    def plan_job(check_cancelled: Callable[[], None]) -> StructuredResult:
+        result, _ = generate_outline(
             teacher=context.teacher,
             research=research,
             difficulty=run.difficulty,
@@ -140,14 +143,22 @@ def outline_stage(context: RunContext) -> str:
             max_sections=run.max_sections,
             max_attempts=context.config["JSON_MAX_ATTEMPTS"],
             seed_base=seed_base_for(run),
-            check_cancelled=context.check_cancelled,
+            prompt_version=prompt.version,
+            check_cancelled=check_cancelled,
         )
-    except StructuredCallFailed as exc:
-        save_calls(run, exc.calls)
-        raise
+        return result
+
+    # One job, through the pool so that it holds a provider slot like every teacher call.
+    [done] = run_concurrently(
+        {"outline": plan_job}, concurrency=1, governor=context.governor, check_cancelled=context.check_cancelled
+    )
+    save_calls(run, done.calls)
+    if done.result is None:
+        assert done.error is not None
+        raise done.error
+    result = done.result
     outline: PlanSpec = result.value  # type: ignore[assignment]
     with transaction.atomic():
-        save_calls(run, result.calls)
         Outline.objects.update_or_create(
             run=run,
             defaults={
@@ -192,7 +203,9 @@ def sections_stage(context: RunContext) -> str:
         )
     failures: list[str] = []
     concurrency = min(context.config["SECTION_CONCURRENCY"], context.teacher.max_concurrency or len(jobs) or 1)
-    for outcome in run_concurrently(jobs, concurrency=concurrency):
+    for outcome in run_concurrently(
+        jobs, concurrency=concurrency, governor=context.governor, check_cancelled=context.check_cancelled
+    ):
         # Persisted as each job completes, so a resumed run keeps what finished.
         with transaction.atomic():
             save_calls(run, outcome.calls)

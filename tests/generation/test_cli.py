@@ -224,4 +224,4 @@ def test_retry_refuses_unknown_and_successful_runs(tmp_path):
     generate("--source", str(SAMPLE), "--outDir", str(tmp_path), "--provider", "demo", "--no-execute")
     with pytest.raises(CommandError) as info:
         call_command("alain", "retry", Run.objects.get().tutorial_id, stdout=io.StringIO(), stderr=io.StringIO())
-    assert info.value.returncode == 2 and "only failed or cancelled runs" in str(info.value)
+    assert info.value.returncode == 2 and "only a failed or cancelled run can be retried" in str(info.value)

@@ -46,6 +46,7 @@ def test_options_accept_a_regional_language_code():
         ("running", "queued"),
         ("failed", "queued"),
         ("cancelled", "queued"),
+        ("succeeded", "queued"),
     ],
 )
 def test_allowed_status_changes_are_applied(start, target):
@@ -58,7 +59,7 @@ def test_allowed_status_changes_are_applied(start, target):
 
 @pytest.mark.parametrize(
     ("start", "target"),
-    [("succeeded", "queued"), ("succeeded", "failed"), ("queued", "succeeded"), ("failed", "running")],
+    [("succeeded", "running"), ("succeeded", "failed"), ("queued", "succeeded"), ("failed", "running")],
 )
 def test_forbidden_status_changes_are_refused(start, target):
     run = make_run()

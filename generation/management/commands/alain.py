@@ -1,4 +1,4 @@
-"""`python manage.py alain generate|providers`: ALAIN on the command line.
+"""`python manage.py alain generate|retry|cancel|regenerate|validate|providers|watchdog|serve`.
 
 Exit codes: 0 success, 1 internal error, 2 usage error, 3 source error, 4 teacher error,
 5 validation failure, 6 cancelled. Each failure prints one sentence on stderr.
@@ -15,13 +15,18 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from generation.cli import (
     EXIT_CODES,
+    ActionOutcome,
     GenerateRequest,
     Progress,
+    cancel_run,
     generate_manual,
     list_providers,
+    regenerate_section,
     retry_manual,
 )
 from generation.pipeline.research.snapshot import RESEARCH_MODES
+from generation.queueing import watchdog
+from generation.serve import serve
 from generation.validate_file import finding_line, validate_file
 from prompts import limits
 from prompts.specs import DIFFICULTIES
@@ -31,7 +36,11 @@ class Command(BaseCommand):
     help = "Generate notebook manuals and inspect teacher providers."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{generate,retry,validate,providers}")
+        sub = parser.add_subparsers(
+            dest="action",
+            required=True,
+            metavar="{generate,retry,cancel,regenerate,validate,providers,watchdog,serve}",
+        )
         generate = sub.add_parser("generate", help="Turn a model card into a validated notebook manual.")
         source = generate.add_mutually_exclusive_group(required=True)
         source.add_argument("--model", help="Subject model: a Hugging Face id or URL (org/name, org/name@rev, ...).")
@@ -56,11 +65,34 @@ class Command(BaseCommand):
         generate.add_argument("--outDir", dest="out_dir", type=Path, default=Path("out"), help="Default ./out")
         generate.add_argument("--no-execute", dest="execute", action="store_false", help="Skip execution validation.")
         generate.add_argument("--json", dest="as_json", action="store_true", help="Print a JSON summary on stdout.")
+        generate.add_argument(
+            "--queue", action="store_true", help="Queue the run for the workers (`manage.py qcluster`) and wait for it."
+        )
+        generate.add_argument(
+            "--wait-timeout",
+            dest="wait_timeout",
+            type=float,
+            help="With --queue: stop waiting after this many seconds.",
+        )
         retry = sub.add_parser("retry", help="Run a failed run again from its failed stage, reusing the rest.")
         retry.add_argument("tutorial_id", help="The run's tutorial id (printed when it failed).")
         retry.add_argument("--apiKey", dest="api_key", help="Teacher API key (prefer the environment).")
         retry.add_argument("--outDir", dest="out_dir", type=Path, default=Path("out"), help="Default ./out")
         retry.add_argument("--json", dest="as_json", action="store_true", help="Print a JSON summary on stdout.")
+        retry.add_argument("--queue", action="store_true", help="Queue the retry for the workers and wait for it.")
+        cancel = sub.add_parser("cancel", help="Cancel a queued or running run.")
+        cancel.add_argument("tutorial_id")
+        regenerate = sub.add_parser("regenerate", help="Write one step of a finished run again (a new version).")
+        regenerate.add_argument("tutorial_id")
+        regenerate.add_argument("--step", type=int, required=True, help="The step to write again (1-based).")
+        regenerate.add_argument("--instruction", default="", help="What the teacher should change in that step.")
+        sub.add_parser("watchdog", help="Hand back or end runs that no worker is working on (also scheduled).")
+        serve = sub.add_parser("serve", help="Start the web process and a qcluster together; Ctrl-C stops both.")
+        serve.add_argument("--addr", default="127.0.0.1:8000", help="Where the web process listens.")
+        serve.add_argument("--sample", type=Path, help="Queue a manual for this card once both are up.")
+        serve.add_argument("--outDir", dest="out_dir", type=Path, default=Path("out"), help="Default ./out")
+        serve.add_argument("--no-execute", dest="execute", action="store_false", help="Skip execution validation.")
+        serve.add_argument("--once", action="store_true", help="Stop both once the sample manual is done.")
         validate = sub.add_parser("validate", help="Validate any notebook (exit 0 passed, 5 failed, 3 unreadable).")
         validate.add_argument("notebook", type=Path, help="The .ipynb file to check.")
         validate.add_argument("--execute", action="store_true", help="Also run it in the sandboxed kernel.")
@@ -73,19 +105,48 @@ class Command(BaseCommand):
         providers.add_argument("--json", dest="as_json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["action"] == "providers":
+        action = options["action"]
+        if action == "providers":
             self._providers(options)
-        elif options["action"] == "validate":
+        elif action == "validate":
             self._validate(options)
-        elif options["action"] == "retry":
+        elif action == "retry":
             progress = Progress(stream=self.stderr._out)
             outcome = retry_manual(
-                options["tutorial_id"], out_dir=options["out_dir"], api_key=options["api_key"], progress=progress
+                options["tutorial_id"],
+                out_dir=options["out_dir"],
+                api_key=options["api_key"],
+                progress=progress,
+                queue=options["queue"],
             )
             progress.close()
             self._finish(outcome, as_json=options["as_json"])
+        elif action == "cancel":
+            self._done(cancel_run(options["tutorial_id"]))
+        elif action == "regenerate":
+            self._done(
+                regenerate_section(options["tutorial_id"], step=options["step"], instruction=options["instruction"])
+            )
+        elif action == "watchdog":
+            self.stderr.write(watchdog().summary)
+        elif action == "serve":
+            code = serve(
+                addr=options["addr"],
+                sample=options["sample"],
+                out_dir=options["out_dir"],
+                execute=options["execute"],
+                once=options["once"],
+                out=self.stdout._out,
+            )
+            if code:
+                raise CommandError("ALAIN stopped with an error (see above).", returncode=code)
         else:
             self._generate(options)
+
+    def _done(self, outcome: ActionOutcome) -> None:
+        if outcome.exit_code:
+            raise CommandError(outcome.message, returncode=outcome.exit_code)
+        self.stderr.write(outcome.message)
 
     def _validate(self, options: dict[str, Any]) -> None:
         outcome = validate_file(options["notebook"], execute=options["execute"], fix=options["fix"], out=options["out"])
@@ -131,6 +192,8 @@ class Command(BaseCommand):
             research_mode=options["research_mode"],
             out_dir=options["out_dir"],
             execute=options["execute"],
+            queue=options["queue"],
+            wait_timeout=options["wait_timeout"],
         )
         progress = Progress(stream=self.stderr._out)
         outcome = generate_manual(request, progress=progress)

@@ -9,7 +9,7 @@ from generation.models import STAGES, Artifact, NotebookVersion, Run, RunStatus,
 from generation.pipeline import assembly, checking, stages
 from generation.pipeline.runner import execute_run
 from generation.pipeline.validators import FindingData, ValidationReport
-from generation.services import run_set_status
+from generation.services import InvalidTransition, run_set_status
 from providers.base import ProviderError
 from providers.demo import DemoTeacher
 from tests.generation.factories import make_run
@@ -130,7 +130,7 @@ def test_rebuilding_from_stored_results_is_byte_identical():
 
 def test_only_a_queued_run_can_be_executed():
     run = execute_run(make_run().pk, teacher=CountingDemo())
-    with pytest.raises(Exception, match="only a queued run"):
+    with pytest.raises(InvalidTransition, match="is succeeded; it was not executed again"):
         execute_run(run.pk, teacher=CountingDemo())
     assert Run.objects.get(pk=run.pk).attempt_count == 1
 

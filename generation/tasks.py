@@ -1,0 +1,25 @@
+"""django-q2 task entry points: thin wrappers around the services that do the work."""
+
+from __future__ import annotations
+
+import logging
+
+from generation import queueing, services
+from generation.pipeline.runner import execute_run
+
+logger = logging.getLogger(__name__)
+
+
+def run_pipeline(run_id: int) -> str:
+    """Execute (or resume) a run. A delivery for a run that ended or is alive elsewhere does nothing."""
+    try:
+        run = execute_run(run_id)
+    except services.InvalidTransition as exc:
+        logger.info("task for run %s skipped: %s", run_id, exc)
+        return f"skipped: {exc}"
+    return f"{run.tutorial_id}: {run.status}"
+
+
+def watchdog() -> str:
+    """Scheduled every ALAIN WATCHDOG_MINUTES: hand back or end runs that nobody works on."""
+    return queueing.watchdog().summary

@@ -127,6 +127,12 @@ class PlanSpec(StrictModel):
         titles = [step.title.casefold() for step in steps]
         if len(set(titles)) != len(titles):
             raise ValueError("step titles must be distinct")
+        headings = {title_key(h) for h in (info.context or {}).get("card_headings", ())}
+        if copied := [step.title for step in steps if title_key(step.title) in headings]:
+            raise ValueError(
+                f"steps {copied} copy the card's headings; each step is an action the learner does "
+                "with the model through the chat API, with a title that starts with a verb"
+            )
         if setup := [step.title for step in steps if is_setup_step(step.title)]:
             raise ValueError(
                 f"steps {setup} are about installing or setting up, which the manual's setup cell already does; "
@@ -184,7 +190,7 @@ class Callout(StrictModel):
     text: Short
 
 
-def _title_key(title: str) -> str:
+def title_key(title: str) -> str:
     """A title reduced to its words: no "Step 3:" prefix, quotes, end punctuation, case or spacing."""
     title = _STEP_PREFIX.sub("", title.strip().strip("\"'“”«»"))
     return " ".join(title.rstrip(" .!:;").split()).casefold()
@@ -206,7 +212,7 @@ class SectionSpec(StrictModel):
         # A section answers one planned step; a different title means the teacher wrote
         # about something else (small teachers copy examples or other steps).
         expected = (info.context or {}).get("step_title")
-        if expected and _title_key(title) != _title_key(expected):
+        if expected and title_key(title) != title_key(expected):
             raise ValueError(f"the title must be exactly {expected!r}")
         return title
 

@@ -8,16 +8,18 @@ every section waits for, short.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
+from generation.pipeline.research.condense import card_headings
 from generation.pipeline.research.snapshot import ResearchSnapshot
 from generation.pipeline.structured import BASE_SEED, CallRecord, StructuredResult, request_structured
 from prompts import limits
 from prompts.audience import DIFFICULTY_GUIDANCE, language_name
 from prompts.content_rules import is_setup_step
 from prompts.loader import PromptTemplate, load_prompt
-from prompts.specs import PlanSpec, plan_schema
+from prompts.specs import PlanSpec, plan_schema, title_key
 from providers.base import Teacher
 
 PROMPT_NAME = "outline"
@@ -59,20 +61,28 @@ def render_outline_prompt(
     )
 
 
-def salvage_plan(data: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
-    """Drop planned steps about installing or setting up, when enough real steps remain.
+def salvage_plan(data: dict[str, Any], headings: Sequence[str] = ()) -> tuple[dict[str, Any], str] | None:
+    """Drop planned steps about installing or setting up, or that copy a card heading, when
+    enough real steps remain.
 
     The setup cell already installs and connects everything; small teachers still open most
-    plans with "Install the libraries". Dropping that step keeps the rest of a good plan.
+    plans with "Install the libraries", or turn the card's headings into steps. Dropping those
+    keeps the rest of a good plan.
     """
     steps = data.get("steps")
     if not isinstance(steps, list):
         return None
-    kept = [s for s in steps if not (isinstance(s, dict) and is_setup_step(str(s.get("title", ""))))]
+    copied = {title_key(h) for h in headings}
+
+    def unwanted(step: Any) -> bool:
+        title = str(step.get("title", "")) if isinstance(step, dict) else ""
+        return is_setup_step(title) or title_key(title) in copied
+
+    kept = [s for s in steps if not unwanted(s)]
     if len(kept) == len(steps) or len(kept) < limits.STEPS_MIN:
         return None
-    dropped = [str(s.get("title")) for s in steps if s not in kept]
-    return {**data, "steps": kept}, f"dropping the setup step(s) {dropped}"
+    dropped = [str(s.get("title")) for s in steps if unwanted(s)]
+    return {**data, "steps": kept}, f"dropping the setup or card-heading step(s) {dropped}"
 
 
 def generate_outline(
@@ -90,13 +100,14 @@ def generate_outline(
 ) -> tuple[StructuredResult, PromptTemplate]:
     """Ask the teacher for the plan; raises StructuredCallFailed when none is valid."""
     prompt = load_prompt(PROMPT_NAME, prompt_version)
+    headings = card_headings(research.card_text)
     messages = render_outline_prompt(
         prompt=prompt, research=research, difficulty=difficulty, language=language, max_sections=max_sections
     )
     result = request_structured(
         teacher=teacher,
         spec=PlanSpec,
-        validation_context={"max_steps": max_sections},
+        validation_context={"max_steps": max_sections, "card_headings": headings},
         schema=plan_schema(max_sections),
         messages=messages,
         stage="outline",
@@ -112,6 +123,6 @@ def generate_outline(
         schema_name="outline",
         on_call=on_call,
         check_cancelled=check_cancelled,
-        salvage=salvage_plan,
+        salvage=partial(salvage_plan, headings=headings),
     )
     return result, prompt

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from generation.pipeline.research.condense import condense_card
+from generation.pipeline.research.condense import condense_card, without_code_blocks
 from generation.pipeline.research.snapshot import ResearchSnapshot
 from generation.pipeline.structured import BASE_SEED, StructuredResult, request_structured
 from prompts import limits
@@ -49,10 +49,11 @@ def salvage_section(data: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
 
 
 def section_card_excerpt(research: ResearchSnapshot) -> str:
-    """The part of the card a section prompt carries (condensed again, with its usage parts first)."""
+    """The part of the card a section prompt carries: condensed again (usage parts first),
+    without its code blocks (see `without_code_blocks`)."""
     if not research.card_text:
         return "(no card text)"
-    excerpt, _ = condense_card(research.card_text, limits.SECTION_CARD_TOKENS)
+    excerpt, _ = condense_card(without_code_blocks(research.card_text), limits.SECTION_CARD_TOKENS)
     return excerpt
 
 

@@ -225,3 +225,16 @@ def test_setup_steps_are_dropped_from_a_plan_when_enough_steps_remain(demo_plan_
     too_few = {**demo_plan_data, "steps": [{**steps[0], "title": "Install it"}, *steps[: limits.STEPS_MIN - 1]]}
     assert salvage_plan(too_few) is None
     assert salvage_plan(demo_plan_data) is None, "nothing to drop: not salvaged"
+
+
+def test_a_plan_that_copies_the_cards_headings_is_refused_or_trimmed(demo_plan_data):
+    from generation.pipeline.outline import salvage_plan
+
+    steps = [dict(step) for step in demo_plan_data["steps"]]
+    copied = {**demo_plan_data, "steps": [{**steps[0], "title": "Quickstart"}, *steps[1:]]}
+    with pytest.raises(ValidationError, match="copy the card's headings"):
+        PlanSpec.model_validate(copied, context={"card_headings": ["Model Overview", "Quickstart"]})
+    PlanSpec.model_validate(copied, context={"card_headings": ["Model Overview"]})
+    with_extra = {**demo_plan_data, "steps": [{**steps[0], "title": "Quickstart"}, *steps]}
+    reduced, note = salvage_plan(with_extra, headings=["Quickstart"])
+    assert [s["title"] for s in reduced["steps"]] == [s["title"] for s in steps] and "Quickstart" in note

@@ -110,6 +110,35 @@ def condense_card(body: str, budget_tokens: int) -> tuple[str, Condensation]:
     return text, condensation
 
 
+CODE_OMITTED = "(code example omitted)"
+
+
+def without_code_blocks(body: str) -> str:
+    """The card with each fenced code block replaced by a short note.
+
+    Card code loads the model locally (transformers, vLLM); a manual calls it through the chat
+    API. Shown that code, small teachers copy it into their steps, brackets and all.
+    """
+    out: list[str] = []
+    fence = ""
+    for line in body.splitlines():
+        if fence:
+            if closes_fence(line, fence):
+                fence = ""
+            continue
+        if marker := fence_marker(line):
+            fence = marker
+            out.append(CODE_OMITTED)
+            continue
+        out.append(line)
+    return "\n".join(out) + ("\n" if body.endswith("\n") else "")
+
+
+def card_headings(body: str) -> list[str]:
+    """The titles of the card's headings (outside code), in order."""
+    return [section.title for section in split_sections(body) if section.level]
+
+
 def split_sections(body: str) -> list[CardSection]:
     """Split at ATX headings outside code fences; text before the first heading is the intro."""
     raw: list[tuple[str, int, list[str]]] = [(INTRO_TITLE, 0, [])]

@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml
 # apt-get install bubblewrap); without it the manual is checked statically and the run says so.
 run: install
 	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py collectstatic --noinput -v 0
 	@if command -v bwrap >/dev/null 2>&1; then exec_flag=; else \
 	  echo "bwrap (Debian package bubblewrap) is missing: the manual will not be executed" >&2; \
 	  exec_flag=--no-execute; fi; \

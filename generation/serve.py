@@ -40,17 +40,20 @@ class Children:
         return [f"{name} exited with {proc.returncode}" for name, proc in self.procs.items() if proc.poll() is not None]
 
     def stop(self) -> None:
+        # SIGTERM to each main process only: qcluster stops its own workers (signalling them
+        # too can leave it stuck "stopping"). Whatever is left after the grace period, children
+        # included, is killed with its whole process group.
         for proc in self.procs.values():
             if proc.poll() is None:
-                _signal_group(proc, signal.SIGTERM)
+                proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for name, proc in self.procs.items():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 self.out.write(f"[alain] {name} did not stop in {STOP_GRACE_SECONDS:.0f} s; killing it\n")
-                _signal_group(proc, signal.SIGKILL)
-                proc.wait()
+            _signal_group(proc, signal.SIGKILL)
+            proc.wait()
         self.out.write("[alain] web process and workers stopped\n")
         self.out.flush()
 
@@ -67,8 +70,9 @@ def _interrupt(signum: int, frame: object) -> None:
 def serve(*, addr: str, sample: Path | None, out_dir: Path, execute: bool, once: bool, out: TextIO) -> int:
     """Run until Ctrl-C (or, with `once`, until the sample manual is done); returns an exit code."""
     children = Children(out)
-    # SIGTERM (e.g. from a service manager) stops both children like Ctrl-C does.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C and SIGTERM (a service manager) stop both children. SIGINT is set explicitly: a
+    # shell that starts us in the background leaves it ignored.
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     code = 0
     try:
         children.start("qcluster", ["qcluster"])
@@ -95,4 +99,5 @@ def serve(*, addr: str, sample: Path | None, out_dir: Path, execute: bool, once:
         return code
     finally:
         children.stop()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -13,6 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "generation" / "samples" / "Qwen3-0.6B.md"
 
+SERVE = [sys.executable, "manage.py", "alain", "serve", "--addr", "127.0.0.1:0"]
+
 pytestmark = pytest.mark.cluster
 
 
@@ -48,8 +50,7 @@ def test_serve_once_builds_the_sample_through_the_cluster_and_stops_both(tmp_pat
     env = _env(tmp_path)
     out_dir = tmp_path / "out"
     done = subprocess.run(
-        [sys.executable, "manage.py", "alain", "serve", "--addr", "127.0.0.1:0", "--sample", str(SAMPLE)]
-        + ["--outDir", str(out_dir), "--no-execute", "--once"],
+        [*SERVE, "--sample", str(SAMPLE), "--outDir", str(out_dir), "--no-execute", "--once"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -70,7 +71,7 @@ def test_ctrl_c_stops_the_web_process_and_the_workers(tmp_path):
     log = tmp_path / "serve.log"
     with log.open("w") as sink:
         proc = subprocess.Popen(
-            [sys.executable, "manage.py", "alain", "serve", "--addr", "127.0.0.1:0"],
+            SERVE,
             cwd=ROOT,
             env=env,
             stdout=sink,

@@ -167,6 +167,9 @@ ALAIN = {
     "EXEC_CELL_TIMEOUT": env_int("ALAIN_EXEC_CELL_TIMEOUT", 60),
     "EXEC_TOTAL_TIMEOUT": env_int("ALAIN_EXEC_TOTAL_TIMEOUT", 600),
     "REPAIR_ROUNDS": env_int("ALAIN_REPAIR_ROUNDS", 2),
+    # Card tokens repeated in each section and wrap-up prompt (at most 600). 0 leaves the card
+    # out: small local teachers (under ~3B parameters) copy it instead of writing the step.
+    "SECTION_CARD_TOKENS": env_int("ALAIN_SECTION_CARD_TOKENS", 600),
     # Sections generated at once for one run.
     "SECTION_CONCURRENCY": env_int("ALAIN_SECTION_CONCURRENCY", 4),
     # Hugging Face research cache.

@@ -197,6 +197,8 @@ def watchdog(*, now: datetime | None = None) -> WatchdogReport:
                 )
                 report.failed.append(run.tutorial_id)
             else:
+                # Read before the status change: queueing a run clears `claimed_by` on it too.
+                lost_worker = run.claimed_by or "?"
                 with transaction.atomic():
                     services.run_set_status(run=run, status=RunStatus.QUEUED)
                     services.run_event(
@@ -204,7 +206,7 @@ def watchdog(*, now: datetime | None = None) -> WatchdogReport:
                         kind="requeued",
                         stage=run.stage,
                         level="warning",
-                        message=f"The worker {run.claimed_by or '?'} stopped beating in stage {run.stage}; "
+                        message=f"The worker {lost_worker} stopped beating in stage {run.stage}; "
                         "the run was queued again and resumes there.",
                     )
                     enqueue_run(run)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from pydantic import ValidationError
 
 from generation.pipeline.research.condense import condense_card, without_code_blocks
@@ -48,12 +50,29 @@ def salvage_section(data: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
     return reduced, "dropping " + "; ".join(dropped)
 
 
+NO_CARD = "(The card is not repeated here: the outline above carries its facts.)"
+
+
 def section_card_excerpt(research: ResearchSnapshot) -> str:
-    """The part of the card a section prompt carries: condensed again (usage parts first),
-    without its code blocks (see `without_code_blocks`)."""
+    """The part of the card a section or wrap-up prompt carries.
+
+    Condensed again (usage parts first) to ALAIN SECTION_CARD_TOKENS, without its code blocks
+    (see `without_code_blocks`). 0 leaves the card out: a 0.5B teacher shown the card copied
+    its prose and fragments into every field (measured: 0 of 4 valid replies with the card,
+    2 of 3 without it).
+    """
+    budget = min(int(settings.ALAIN.get("SECTION_CARD_TOKENS", limits.SECTION_CARD_TOKENS)), limits.SECTION_CARD_TOKENS)
+    if budget <= 0:
+        return NO_CARD
     if not research.card_text:
         return "(no card text)"
-    excerpt, _ = condense_card(without_code_blocks(research.card_text), limits.SECTION_CARD_TOKENS)
+    return _condensed_without_code(research.card_text, budget)
+
+
+@lru_cache(maxsize=16)
+def _condensed_without_code(card_text: str, budget: int) -> str:
+    # Every section of a run asks for the same excerpt: condense the card once.
+    excerpt, _ = condense_card(without_code_blocks(card_text), budget)
     return excerpt
 
 

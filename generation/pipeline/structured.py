@@ -34,6 +34,12 @@ BASE_SEED = 7
 # Small teachers loop ("Context Length: 32,768" forty times) until the token limit; a mild
 # frequency penalty breaks such loops without hurting normal prose.
 FREQUENCY_PENALTY = 0.5
+# Temperature of the first attempt, raised on each retry. Near-greedy sampling replays the same
+# mistake whatever the seed (seen: a 0.5B teacher sent the identical invalid reply on attempts
+# 1, 3 and 4 at 0.2); a warmer retry leaves that groove.
+BASE_TEMPERATURE = 0.2
+RETRY_TEMPERATURE_STEP = 0.25
+MAX_TEMPERATURE = 0.9
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
 
@@ -74,6 +80,11 @@ class StructuredCallFailed(TeacherError):
     def __init__(self, message: str, *, stage: str, calls: list[CallRecord]) -> None:
         super().__init__(message, stage=stage)
         self.calls = calls
+
+
+def temperature_for(attempt: int) -> float:
+    """Sampling temperature of the n-th attempt (1-based) at a valid reply."""
+    return round(min(MAX_TEMPERATURE, BASE_TEMPERATURE + RETRY_TEMPERATURE_STEP * (attempt - 1)), 2)
 
 
 def parse_json_reply(text: str) -> tuple[Any, bool]:
@@ -146,6 +157,7 @@ def request_structured(
             messages=conversation,
             model=teacher.model,
             max_tokens=max_tokens,
+            temperature=temperature_for(attempt),
             # A new seed per attempt: the same seed tends to replay the same mistake (and a
             # retried run starts from another seed_base, see generation.pipeline.stages).
             seed=seed_base + attempt - 1,

@@ -149,6 +149,30 @@ def test_each_attempt_uses_a_new_seed_and_a_frequency_penalty():
     assert all(r.frequency_penalty == 0.5 for r in teacher.requests)
 
 
+def test_retries_sample_warmer_up_to_a_ceiling():
+    bad = json.dumps({**GOOD, "code": []})
+    teacher = ScriptedTeacher([(bad, "stop")] * 4 + [(json.dumps(GOOD), "stop")])
+    ask(teacher, attempts=5)
+    assert [r.temperature for r in teacher.requests] == [0.2, 0.45, 0.7, 0.9, 0.9]
+
+
+def test_the_card_can_be_left_out_of_section_prompts(settings):
+    from generation.pipeline.research.snapshot import CardQuality, Condensation, ResearchSnapshot
+    from generation.pipeline.sections import NO_CARD, section_card_excerpt
+
+    research = ResearchSnapshot(
+        source_kind="text",
+        mode="standard",
+        subject="tiny",
+        card_text="# Tiny\n\nA tiny model that answers questions about cats.\n",
+        condensation=Condensation(method="none", original_tokens=9, kept_tokens=9),
+        quality=CardQuality(score=40, thin=True),
+    )
+    assert "answers questions about cats" in section_card_excerpt(research)
+    settings.ALAIN = {**settings.ALAIN, "SECTION_CARD_TOKENS": 0}
+    assert section_card_excerpt(research) == NO_CARD
+
+
 def ask_section(teacher, attempts=2):
     from generation.pipeline.sections import salvage_section
 

@@ -184,7 +184,8 @@ def sections_stage(context: RunContext) -> str:
     plan = load_plan(run)
     research = load_research(run)
     outline_row = Outline.objects.get(run=run)
-    todo = list(run.sections.exclude(status=Section.Status.DONE).values_list("index", flat=True))
+    # Sections not written yet, with a person's instruction when one asked for a new writing.
+    todo = dict(run.sections.exclude(status=Section.Status.DONE).values_list("index", "instruction"))
     section_prompt, wrapup_prompt = load_prompt("section"), load_prompt("wrapup")
     common = {
         "teacher": context.teacher,
@@ -195,7 +196,10 @@ def sections_stage(context: RunContext) -> str:
         "seed_base": seed_base_for(run),
     }
     jobs: dict[int | str, Callable[[], StructuredResult]] = {
-        index: partial(generate_section, outline=plan, index=index, prompt=section_prompt, **common) for index in todo
+        index: partial(
+            generate_section, outline=plan, index=index, prompt=section_prompt, instruction=instruction, **common
+        )
+        for index, instruction in todo.items()
     }
     if not outline_row.wrapup:
         jobs["wrapup"] = partial(

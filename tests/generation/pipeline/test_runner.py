@@ -152,3 +152,26 @@ def test_a_retried_run_samples_with_new_seeds():
     execute_run(run.pk, teacher=second)
     assert ("section", 7) in first.seeds
     assert second.seeds == [("section", 1007)], "only the failed section is asked again, from another seed"
+
+
+def test_regenerating_one_section_writes_only_that_step_again_as_a_new_version():
+    from generation.services import section_regenerate
+
+    run = execute_run(make_run().pk, teacher=CountingDemo())
+    assert run.status == RunStatus.SUCCEEDED
+    section_regenerate(run=run, index=1, instruction="Show the reply's token count too.")
+    teacher = CountingDemo()
+    run = execute_run(run.pk, teacher=teacher)
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert teacher.calls == [("section", 1)], "only step 2 was asked again; plan and wrap-up reused"
+    assert list(run.versions.values_list("number", flat=True)) == [1, 2]
+    [call] = TeacherCall.objects.filter(run=run, stage="section", section_index=1).order_by("-id")[:1]
+    assert "Show the reply's token count too." in call.request_messages[-1]["content"]
+
+
+def test_a_running_or_queued_run_cannot_have_a_section_regenerated():
+    from generation.services import section_regenerate
+
+    run = make_run()
+    with pytest.raises(InvalidTransition, match="wait until it ends"):
+        section_regenerate(run=run, index=0)

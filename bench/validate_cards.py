@@ -28,6 +28,7 @@ def main() -> int:
     parser.add_argument("--teacherModel", default="")
     parser.add_argument("--cards", type=Path, default=ROOT.parent / "shared" / "cards")
     parser.add_argument("--maxSections", type=int, default=5)
+    parser.add_argument("--only", nargs="*", default=[], help="Card folder names to run (default: all).")
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="alain-bench-"))
@@ -41,10 +42,16 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    import nbformat
+
     from generation.cli import GenerateRequest, Progress, generate_manual
-    from generation.models import Finding, NotebookVersion
+    from generation.models import Finding, NotebookVersion, TeacherCall
+    from generation.reports import call_metrics
+    from prompts.content_rules import python_parse_error
 
     cards = sorted(p for p in args.cards.iterdir() if (p / "README.md").is_file())
+    if args.only:
+        cards = [card for card in cards if card.name in args.only]
     rules: collections.Counter[str] = collections.Counter()
     durations: dict[str, list[float]] = collections.defaultdict(list)
     rows = []
@@ -70,11 +77,27 @@ def main() -> int:
                 rules[f"{finding.severity} {finding.validator}/{finding.code}"] += 1
             for name, ms in version.validation_summary.get("durations_ms", {}).items():
                 durations[name].append(ms / 1000)
-        rows.append((card.name, outcome.exit_code, version.number if version else 0, seconds, outcome.message))
+        calls = call_metrics(list(TeacherCall.objects.filter(run=run))) if run else {}
+        parse_ok = None
+        if version is not None:
+            cells = [c for c in nbformat.reads(version.ipynb, as_version=4).cells if c.cell_type == "code"]
+            parse_ok = f"{sum(1 for c in cells if python_parse_error(c.source) is None)}/{len(cells)}"
+        timings = {stage: ms / 1000 for stage, ms in (run.stage_timings if run else {}).items()}
+        rows.append(
+            (card.name, outcome.exit_code, version.number if version else 0, seconds, outcome.message, calls, parse_ok)
+        )
+        stages = " ".join(f"{stage}={value:.1f}s" for stage, value in timings.items())
+        print(f"{card.name}: exit {outcome.exit_code} in {seconds:.0f} s; {stages}", flush=True)
 
-    print(f"{'card':<40} {'exit':>4} {'ver':>3} {'seconds':>8}")
-    for name, code, number, seconds, _ in rows:
-        print(f"{name:<40} {code:>4} {number:>3} {seconds:>8.1f}")
+    print(
+        f"\n{'card':<34} {'exit':>4} {'ver':>3} {'seconds':>8} {'calls':>5} {'1st':>5} {'final':>5} {'salv':>4} {'parse':>6}"
+    )
+    for name, code, number, seconds, _, calls, parse_ok in rows:
+        print(
+            f"{name:<34} {code:>4} {number:>3} {seconds:>8.1f} {calls.get('calls', 0):>5} "
+            f"{calls.get('json_first_pass_rate') or 0:>5.2f} {calls.get('json_final_rate') or 0:>5.2f} "
+            f"{calls.get('salvaged', 0):>4} {parse_ok or '-':>6}"
+        )
     passed = sum(1 for row in rows if row[1] == 0)
     print(f"\npassed {passed}/{len(rows)}")
     print("\nfindings by rule (latest version of each manual):")
@@ -83,7 +106,7 @@ def main() -> int:
     print("\nseconds per validator (mean over manuals):")
     for name, values in sorted(durations.items()):
         print(f"  {name:<14} {sum(values) / len(values):8.3f}")
-    for name, code, _, _, message in rows:
+    for name, code, _, _, message, _, _ in rows:
         if code != 0:
             print(f"\n{name}: {message}")
     return 0

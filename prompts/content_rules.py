@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 
 # Placeholders that must never ship in a manual. Matched case-insensitively on prose and code.
 PLACEHOLDER_PATTERNS: dict[str, re.Pattern[str]] = {
@@ -76,6 +77,32 @@ def is_setup_step(title: str) -> bool:
 def installs_packages(code: str) -> bool:
     """True when a code cell installs packages (`%pip install`, `!pip install`, bare `pip install`)."""
     return bool(_INSTALL_LINE.search(code))
+
+
+# What a manual's code may import besides the standard library: the packages its setup cell
+# installs (generation/pipeline/notebook/code.py IMPORT_NAMES; a test keeps the two equal).
+MANUAL_PACKAGES = frozenset({"openai", "ipywidgets"})
+
+
+def unavailable_imports(code: str) -> list[str]:
+    """Top-level modules a cell imports that a manual's environment does not have, in order."""
+    try:
+        tree = ast.parse(strip_ipython_syntax(code))
+    except SyntaxError:
+        return []
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        for name in names:
+            top = name.split(".")[0]
+            if top not in sys.stdlib_module_names and top not in MANUAL_PACKAGES and top not in found:
+                found.append(top)
+    return found
 
 
 def is_comment_only(code: str) -> bool:

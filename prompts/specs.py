@@ -14,11 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from prompts import limits
 from prompts.content_rules import (
+    MANUAL_PACKAGES,
     find_placeholders,
     installs_packages,
     is_comment_only,
     is_setup_step,
     python_parse_error,
+    unavailable_imports,
 )
 
 Difficulty = Literal["beginner", "intermediate", "advanced"]
@@ -180,6 +182,12 @@ class CodeBlock(StrictModel):
             raise ValueError("code is empty or only comments")
         if installs_packages(code):
             raise ValueError("code installs packages; the setup cell already installs them")
+        if missing := unavailable_imports(code):
+            allowed = ", ".join(sorted(MANUAL_PACKAGES))
+            raise ValueError(
+                f"code imports {', '.join(missing)}, which a manual cannot use: only the standard library, {allowed} "
+                "and the ask() helper are available"
+            )
         if error := python_parse_error(code):
             raise ValueError(f"code does not parse as Python ({error})")
         return code

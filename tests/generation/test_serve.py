@@ -1,5 +1,6 @@
 """`alain serve` (what `make run` runs): web process and qcluster together, stopped together."""
 
+import contextlib
 import os
 import re
 import signal
@@ -98,6 +99,10 @@ def test_ctrl_c_stops_the_web_process_and_the_workers(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+        # Whatever happened, no child group outlives the test.
+        for group in _children_of(log.read_text()):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
     assert "web process and workers stopped" in log.read_text()
     assert _alive(_children_of(log.read_text())) == []
     assert _alive([int(pid) for pid in workers]) == [], "no qcluster process survives"

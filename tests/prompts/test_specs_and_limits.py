@@ -238,3 +238,15 @@ def test_a_plan_that_copies_the_cards_headings_is_refused_or_trimmed(demo_plan_d
     with_extra = {**demo_plan_data, "steps": [{**steps[0], "title": "Quickstart"}, *steps]}
     reduced, note = salvage_plan(with_extra, headings=["Quickstart"])
     assert [s["title"] for s in reduced["steps"]] == [s["title"] for s in steps] and "Quickstart" in note
+
+
+def test_a_step_may_only_import_what_a_manual_environment_has():
+    from generation.pipeline.notebook.code import IMPORT_NAMES
+    from prompts.content_rules import MANUAL_PACKAGES, unavailable_imports
+
+    assert set(IMPORT_NAMES.values()) == MANUAL_PACKAGES, "the rule and the setup cell agree"
+    code = "import json, os.path\nfrom openai import OpenAI\nfrom transformers import pipeline\nimport qwen.chat\n"
+    assert unavailable_imports(code) == ["transformers", "qwen"]
+    with pytest.raises(ValidationError, match="imports transformers, qwen, which a manual cannot use"):
+        CodeBlock.model_validate({"intro": "Load it.", "code": code})
+    CodeBlock.model_validate({"intro": "Ask.", "code": "import json\nprint(json.dumps({'a': ask('hi')}))"})

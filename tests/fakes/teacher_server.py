@@ -14,6 +14,7 @@ switches for the faults a real teacher shows:
   `malformed_body` (HTTP 200 with a body that is not JSON);
 - `responder(request_json) -> content` answers when the script is empty;
 - `latency` seconds added to every call;
+- `fail_status` (e.g. 503): while set, every chat request gets that HTTP error (an outage);
 - `reject_json_schema=True` answers `response_format.type == "json_schema"` the way stock
   llama-cpp-python 0.3.x does: HTTP 500 with a pydantic "Input should be ..." message;
 - `require_api_key="..."` answers 401 to requests without that bearer token;
@@ -112,6 +113,8 @@ class FakeTeacherServer:
     ) -> None:
         self.responder: Responder = responder or (lambda request_json: DEFAULT_CONTENT)
         self.latency = latency
+        # While set, every chat-completions request is answered with this HTTP error status.
+        self.fail_status: int | None = None
         self.reject_json_schema = reject_json_schema
         self.require_api_key = require_api_key
         self.models = models
@@ -296,7 +299,8 @@ class _Handler(BaseHTTPRequestHandler):
         ):
             self._send_json(500, LLAMA_CPP_JSON_SCHEMA_ERROR)
             return
-        reply = fake._next_reply(body)
+        # An outage (`fail_status`) answers before the script and the responder are consulted.
+        reply = Reply.error(fake.fail_status) if fake.fail_status is not None else fake._next_reply(body)
         if reply.delay:
             time.sleep(reply.delay)
         if reply.drop:

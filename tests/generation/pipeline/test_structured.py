@@ -215,7 +215,9 @@ def test_salvage_never_keeps_a_section_without_valid_code_or_with_other_faults()
 def test_section_prompts_carry_the_card_without_its_code():
     from generation.pipeline.research.condense import CODE_OMITTED, card_headings, without_code_blocks
 
-    card = "# Tiny\n\nA model.\n\n## Quickstart\n\n```python\nfrom transformers import X\n# Not a heading\n```\n\nDone.\n"
+    card = (
+        "# Tiny\n\nA model.\n\n## Quickstart\n\n```python\nfrom transformers import X\n# Not a heading\n```\n\nDone.\n"
+    )
     stripped = without_code_blocks(card)
     assert "transformers" not in stripped and CODE_OMITTED in stripped and "Done." in stripped
     assert card_headings(card) == ["Tiny", "Quickstart"]

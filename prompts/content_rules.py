@@ -69,9 +69,18 @@ _SETUP_STEP = re.compile(
 )
 
 
+# Titles of reading, not doing ("Introduction to X", "Model Overview"): a step is something the
+# learner does in code, and small teachers cannot write code for a step that is an essay.
+_NON_ACTION_STEP = re.compile(
+    r"^\s*(?:an?\s+|the\s+)?(?:introduction|intro|overview|model\s+overview|conclusion|summary|about|background|"
+    r"what\s+is|citation|license|limitations?)\b",
+    re.IGNORECASE,
+)
+
+
 def is_setup_step(title: str) -> bool:
-    """True when a step title is about installing or setting up rather than using the model."""
-    return bool(_SETUP_STEP.search(title))
+    """True when a step title is about installing or setting up, or is reading rather than doing."""
+    return bool(_SETUP_STEP.search(title) or _NON_ACTION_STEP.search(title))
 
 
 def installs_packages(code: str) -> bool:

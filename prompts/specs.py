@@ -137,8 +137,8 @@ class PlanSpec(StrictModel):
             )
         if setup := [step.title for step in steps if is_setup_step(step.title)]:
             raise ValueError(
-                f"steps {setup} are about installing or setting up, which the manual's setup cell already does; "
-                "plan steps that use the model through the chat API instead"
+                f"steps {setup} are about installing, setting up or reading about the model; the setup cell "
+                "installs everything: plan steps that do something with the model through the chat API instead"
             )
         # A run asks for at most `max_steps` sections (validation context, see outline_schema).
         max_steps = (info.context or {}).get("max_steps")

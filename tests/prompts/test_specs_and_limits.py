@@ -203,14 +203,18 @@ def test_a_step_that_installs_packages_is_refused(code):
     assert not installs_packages("print('pip install is done by the setup cell')")
 
 
-@pytest.mark.parametrize("title", ["Install Transformers", "Prerequisites Installation", "Set up the environment"])
+@pytest.mark.parametrize(
+    "title",
+    ["Install Transformers", "Prerequisites Installation", "Set up the environment", "Introduction to Qwen3", "Overview"],
+)
 def test_a_plan_whose_steps_install_or_set_up_is_refused(demo_plan_data, title):
     data = {**demo_plan_data}
     data["steps"] = [dict(step) for step in data["steps"]]
     data["steps"][1]["title"] = title
-    with pytest.raises(ValidationError, match="installing or setting up"):
+    with pytest.raises(ValidationError, match="installing, setting up or reading about"):
         PlanSpec.model_validate(data)
     assert not is_setup_step("Send a first chat request")
+    assert not is_setup_step("Summarize a paragraph with the model")
 
 
 def test_setup_steps_are_dropped_from_a_plan_when_enough_steps_remain(demo_plan_data):

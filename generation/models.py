@@ -79,6 +79,14 @@ class Run(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
     )
+    team = models.ForeignKey(
+        "auth.Group",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="runs",
+        help_text="The team the manual was generated for; its members see the run.",
+    )
 
     source_kind = models.CharField(max_length=8, choices=SourceKind.choices)
     source_ref = models.CharField(max_length=500, blank=True, help_text="Model reference as given, or file name.")

@@ -65,10 +65,10 @@ def enqueue_run(run: Run) -> None:
 
 @transaction.atomic
 def queue_new_run(
-    *, source: services.RunSource, options: services.RunOptions, subject: str = "", created_by=None
+    *, source: services.RunSource, options: services.RunOptions, subject: str = "", created_by=None, team=None
 ) -> Run:
     """Create a run and its task in one transaction: there is never one without the other."""
-    run = services.run_create(source=source, options=options, subject=subject, created_by=created_by)
+    run = services.run_create(source=source, options=options, subject=subject, created_by=created_by, team=team)
     enqueue_run(run)
     return run
 

@@ -74,7 +74,9 @@ def make_tutorial_id(subject: str) -> str:
 
 
 @transaction.atomic
-def run_create(*, source: RunSource, options: RunOptions, subject: str = "", created_by: Any = None) -> Run:
+def run_create(
+    *, source: RunSource, options: RunOptions, subject: str = "", created_by: Any = None, team: Any = None
+) -> Run:
     """Create a queued run from a validated source and options."""
     options.validate()
     if source.kind not in Run.SourceKind.values:
@@ -83,6 +85,7 @@ def run_create(*, source: RunSource, options: RunOptions, subject: str = "", cre
     run = Run.objects.create(
         tutorial_id=make_tutorial_id(subject),
         created_by=created_by,
+        team=team,
         source_kind=source.kind,
         source_ref=source.ref[:500],
         source_text=source.text,

@@ -205,7 +205,13 @@ def test_a_step_that_installs_packages_is_refused(code):
 
 @pytest.mark.parametrize(
     "title",
-    ["Install Transformers", "Prerequisites Installation", "Set up the environment", "Introduction to Qwen3", "Overview"],
+    [
+        "Install Transformers",
+        "Prerequisites Installation",
+        "Set up the environment",
+        "Introduction to Qwen3",
+        "Overview",
+    ],
 )
 def test_a_plan_whose_steps_install_or_set_up_is_refused(demo_plan_data, title):
     data = {**demo_plan_data}

@@ -63,6 +63,26 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
         os.killpg(proc.pid, sig)
 
 
+def first_user(addr: str) -> str:
+    """How to sign in: a first admin from ALAIN_ADMIN_PASSWORD, or how to create one.
+
+    No password is ever made up and printed: terminals end up in logs.
+    """
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    if users.exists():
+        return f"sign in at http://{addr}/accounts/login/"
+    password = os.environ.get("ALAIN_ADMIN_PASSWORD", "")
+    if password:
+        users.create_superuser("admin", "admin@localhost", password)
+        return f"sign in at http://{addr}/accounts/login/ as `admin` with the password in ALAIN_ADMIN_PASSWORD"
+    return (
+        "no user yet: create one with `.venv/bin/python manage.py createsuperuser` "
+        "(or start with ALAIN_ADMIN_PASSWORD=... to create `admin`)"
+    )
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -89,7 +109,8 @@ def serve(*, addr: str, sample: Path | None, out_dir: Path, execute: bool, once:
             code = outcome.exit_code
         if once:
             return code
-        out.write(f"[alain] serving on http://{addr}/ (admin at /admin/); Ctrl-C stops the web process and workers\n")
+        out.write(f"[alain] serving on http://{addr}/ ; Ctrl-C stops the web process and workers\n")
+        out.write(f"[alain] {first_user(addr)}\n")
         out.flush()
         while not (dead := children.dead()):
             time.sleep(0.5)

@@ -129,12 +129,6 @@ class PlanSpec(StrictModel):
         titles = [step.title.casefold() for step in steps]
         if len(set(titles)) != len(titles):
             raise ValueError("step titles must be distinct")
-        headings = {title_key(h) for h in (info.context or {}).get("card_headings", ())}
-        if copied := [step.title for step in steps if title_key(step.title) in headings]:
-            raise ValueError(
-                f"steps {copied} copy the card's headings; each step is an action the learner does "
-                "with the model through the chat API, with a title that starts with a verb"
-            )
         if setup := [step.title for step in steps if is_setup_step(step.title)]:
             raise ValueError(
                 f"steps {setup} are about installing, setting up or reading about the model; the setup cell "

@@ -62,27 +62,30 @@ def render_outline_prompt(
 
 
 def salvage_plan(data: dict[str, Any], headings: Sequence[str] = ()) -> tuple[dict[str, Any], str] | None:
-    """Drop planned steps about installing or setting up, or that copy a card heading, when
-    enough real steps remain.
+    """Drop planned steps about installing or setting up, when enough real steps remain; steps
+    that copy a card heading go too, if that still leaves enough.
 
     The setup cell already installs and connects everything; small teachers still open most
-    plans with "Install the libraries", or turn the card's headings into steps. Dropping those
-    keeps the rest of a good plan.
+    plans with "Install the libraries", or turn the card's headings into steps. A heading as a
+    step is weak but not wrong (a 0.5B teacher planned nothing else in four attempts), so it
+    is only dropped from a plan that is being salvaged anyway.
     """
     steps = data.get("steps")
     if not isinstance(steps, list):
         return None
     copied = {title_key(h) for h in headings}
 
-    def unwanted(step: Any) -> bool:
-        title = str(step.get("title", "")) if isinstance(step, dict) else ""
-        return is_setup_step(title) or title_key(title) in copied
+    def title(step: Any) -> str:
+        return str(step.get("title", "")) if isinstance(step, dict) else ""
 
-    kept = [s for s in steps if not unwanted(s)]
+    kept = [s for s in steps if not is_setup_step(title(s))]
     if len(kept) == len(steps) or len(kept) < limits.STEPS_MIN:
         return None
-    dropped = [str(s.get("title")) for s in steps if unwanted(s)]
-    return {**data, "steps": kept}, f"dropping the setup or card-heading step(s) {dropped}"
+    without_headings = [s for s in kept if title_key(title(s)) not in copied]
+    if len(without_headings) >= limits.STEPS_MIN:
+        kept = without_headings
+    dropped = [title(s) for s in steps if s not in kept]
+    return {**data, "steps": kept}, f"dropping the step(s) {dropped} (setup, reading or a copied card heading)"
 
 
 def generate_outline(
@@ -107,7 +110,7 @@ def generate_outline(
     result = request_structured(
         teacher=teacher,
         spec=PlanSpec,
-        validation_context={"max_steps": max_sections, "card_headings": headings},
+        validation_context={"max_steps": max_sections},
         schema=plan_schema(max_sections),
         messages=messages,
         stage="outline",

@@ -237,26 +237,15 @@ def test_setup_steps_are_dropped_from_a_plan_when_enough_steps_remain(demo_plan_
     assert salvage_plan(demo_plan_data) is None, "nothing to drop: not salvaged"
 
 
-def test_a_plan_that_copies_the_cards_headings_is_refused_or_trimmed(demo_plan_data):
+def test_card_headings_are_dropped_only_from_a_plan_salvaged_anyway(demo_plan_data):
     from generation.pipeline.outline import salvage_plan
 
     steps = [dict(step) for step in demo_plan_data["steps"]]
     copied = {**demo_plan_data, "steps": [{**steps[0], "title": "Quickstart"}, *steps[1:]]}
-    with pytest.raises(ValidationError, match="copy the card's headings"):
-        PlanSpec.model_validate(copied, context={"card_headings": ["Model Overview", "Quickstart"]})
-    PlanSpec.model_validate(copied, context={"card_headings": ["Model Overview"]})
-    with_extra = {**demo_plan_data, "steps": [{**steps[0], "title": "Quickstart"}, *steps]}
-    reduced, note = salvage_plan(with_extra, headings=["Quickstart"])
-    assert [s["title"] for s in reduced["steps"]] == [s["title"] for s in steps] and "Quickstart" in note
-
-
-def test_a_step_may_only_import_what_a_manual_environment_has():
-    from generation.pipeline.notebook.code import IMPORT_NAMES
-    from prompts.content_rules import MANUAL_PACKAGES, unavailable_imports
-
-    assert set(IMPORT_NAMES.values()) == MANUAL_PACKAGES, "the rule and the setup cell agree"
-    code = "import json, os.path\nfrom openai import OpenAI\nfrom transformers import pipeline\nimport qwen.chat\n"
-    assert unavailable_imports(code) == ["transformers", "qwen"]
-    with pytest.raises(ValidationError, match="imports transformers, qwen, which a manual cannot use"):
-        CodeBlock.model_validate({"intro": "Load it.", "code": code})
-    CodeBlock.model_validate({"intro": "Ask.", "code": "import json\nprint(json.dumps({'a': ask('hi')}))"})
+    PlanSpec.model_validate(copied)  # weak, but valid on its own
+    assert salvage_plan(copied, headings=["Quickstart"]) is None, "nothing to salvage"
+    setup = {**steps[0], "title": "Install the libraries"}
+    with_both = {**demo_plan_data, "steps": [setup, {**steps[0], "title": "Quickstart"}, *steps]}
+    reduced, note = salvage_plan(with_both, headings=["Quickstart"])
+    assert [s["title"] for s in reduced["steps"]] == [s["title"] for s in steps]
+    assert "Quickstart" in note and "Install the libraries" in note

@@ -126,6 +126,10 @@ def unapplied_migrations() -> list[str]:
     return [f"{migration.app_label}.{migration.name}" for migration, _ in plan]
 
 
+def migrations_message(missing: list[str]) -> str:
+    return f"The database lacks migrations ({', '.join(missing[:3])}): run `manage.py migrate`."
+
+
 def _fail(code: str, message: str, run: Run | None = None) -> GenerateOutcome:
     return GenerateOutcome(exit_code=EXIT_CODES[code], message=message, run=run)
 
@@ -134,7 +138,7 @@ def generate_manual(request: GenerateRequest, *, progress: Progress | None = Non
     """Check every input, run the whole pipeline, and export the artifacts to a new folder."""
     progress = progress or Progress()
     if missing := unapplied_migrations():
-        return _fail("usage", f"The database lacks migrations ({', '.join(missing[:3])}): run `manage.py migrate`.")
+        return _fail("usage", migrations_message(missing))
     try:
         if request.out_dir.exists() and not request.out_dir.is_dir():
             raise RunOptionsError(f"--outDir {request.out_dir} exists and is not a directory")
@@ -206,6 +210,8 @@ def retry_manual(
 ) -> GenerateOutcome:
     """Run a failed or cancelled run again from its first unfinished stage, reusing the rest."""
     progress = progress or Progress()
+    if missing := unapplied_migrations():
+        return _fail("usage", migrations_message(missing))
     run = Run.objects.filter(tutorial_id=tutorial_id).first()
     if run is None:
         return _fail("usage", f"Usage error: there is no run {tutorial_id!r}.")

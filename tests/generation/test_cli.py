@@ -162,6 +162,9 @@ def test_an_unmigrated_database_is_a_usage_error_not_a_crash(tmp_path, monkeypat
     assert returncode == 2
     assert "run `manage.py migrate`" in message
     assert Run.objects.count() == 0
+    with pytest.raises(CommandError) as retried:
+        call_command("alain", "retry", "some-run", "--outDir", str(tmp_path))
+    assert retried.value.returncode == 2 and "run `manage.py migrate`" in str(retried.value)
 
 
 class FakeTerminal(io.StringIO):

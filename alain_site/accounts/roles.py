@@ -3,6 +3,16 @@
 Roles are the groups named in ROLES: authors generate manuals, reviewers approve them, admins
 see everything. Every other group is a team: a run belongs to the team it was generated for,
 and a user sees their own runs and their teams' runs. Superusers count as admins.
+
+Managing roles and teams (Django admin, "Authentication and Authorization"):
+
+- The three role groups are created by migration 0001_role_groups; do not rename them.
+- A team is any other group: add a group named after the team under "Groups" (no permissions
+  are needed on it: what a team member sees is decided here, not by Django permissions).
+- Put a person in roles and teams on their user page, field "Groups". A run is shared with the
+  team chosen when it is generated; removing someone from a group hides that team's runs.
+
+`ensure_role` and `add_to_team` do the same from code (tests, shell, management commands).
 """
 
 from __future__ import annotations
@@ -50,3 +60,24 @@ def visible_runs(user: AnyUser) -> QuerySet:
     if is_admin(user):
         return Run.objects.all()
     return Run.objects.filter(Q(created_by=user) | Q(team__in=teams_of(user))).distinct()
+
+
+def ensure_role(user: AbstractBaseUser, role: str) -> Group:
+    """Give the user one of the ROLES (creating its group if a migration has not)."""
+    if role not in ROLES:
+        raise ValueError(f"{role!r} is not a role; roles are {', '.join(ROLES)}")
+    group, _ = Group.objects.get_or_create(name=role)
+    user.groups.add(group)
+    return group
+
+
+def add_to_team(user: AbstractBaseUser, team_name: str) -> Group:
+    """Put the user in the team, creating the team's group if needed; return the group."""
+    team_name = team_name.strip()
+    if not team_name:
+        raise ValueError("a team needs a name")
+    if team_name in ROLES:
+        raise ValueError(f"{team_name!r} is a role, not a team")
+    group, _ = Group.objects.get_or_create(name=team_name)
+    user.groups.add(group)
+    return group

@@ -208,6 +208,15 @@ class SectionSpec(StrictModel):
     callouts: list[Callout] = Field(max_length=limits.CALLOUTS_PER_SECTION_MAX)
     takeaway: Short = Field(description="One sentence the learner should remember from this step.")
 
+    @field_validator("code")
+    @classmethod
+    def _code_blocks_are_distinct(cls, code: list[CodeBlock]) -> list[CodeBlock]:
+        # A 0.5B teacher filled a step with three copies of one print(); repeats teach nothing.
+        sources = [" ".join(block.code.split()) for block in code]
+        if len(set(sources)) != len(sources):
+            raise ValueError("code blocks repeat each other; each block must do something new")
+        return code
+
     @field_validator("title")
     @classmethod
     def _title_is_the_planned_one(cls, title: str, info: ValidationInfo) -> str:

@@ -36,14 +36,21 @@ def salvage_section(data: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
         if not isinstance(items, list):
             continue
         kept = []
+        seen: set[str] = set()
         for number, item in enumerate(items, start=1):
             try:
                 part.model_validate(item)
             except ValidationError as exc:
                 reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
                 dropped.append(f"{label} {number} ({reason})")
-            else:
-                kept.append(item)
+                continue
+            # Only the first of repeated code blocks is kept.
+            same = " ".join(str(item.get("code", "")).split()) if key == "code" else ""
+            if same and same in seen:
+                dropped.append(f"{label} {number} (a repeat of an earlier block)")
+                continue
+            seen.add(same)
+            kept.append(item)
         reduced[key] = kept
     if not dropped or len(reduced.get("code") or []) < limits.CODE_CELLS_PER_SECTION_MIN:
         return None

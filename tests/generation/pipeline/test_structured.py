@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from generation.pipeline.structured import StructuredCallFailed, parse_json_reply, request_structured
 from prompts.specs import SectionSpec, section_schema
@@ -221,3 +222,14 @@ def test_section_prompts_carry_the_card_without_its_code():
     stripped = without_code_blocks(card)
     assert "transformers" not in stripped and CODE_OMITTED in stripped and "Done." in stripped
     assert card_headings(card) == ["Tiny", "Quickstart"]
+
+
+def test_repeated_code_blocks_are_refused_and_salvaged_to_the_first():
+    block = {"intro": "Print a fact.", "code": "print('Qwen3 switches modes')"}
+    reply = {**GOOD, "code": [block, {**block, "intro": "Again."}, {**block, "code": "print('Qwen3  switches modes')"}]}
+    with pytest.raises(ValidationError, match="repeat each other"):
+        SectionSpec.model_validate(reply)
+    result = ask_section(ScriptedTeacher([(json.dumps(reply), "stop")]))
+    [call] = result.calls
+    assert call.outcome == "salvaged" and "code block 2 (a repeat" in call.error and "code block 3" in call.error
+    assert [b.code for b in result.value.code] == [block["code"]]

@@ -1,8 +1,0 @@
-"""Portal views: thin, they call services and render templates."""
-
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html")

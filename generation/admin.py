@@ -113,10 +113,17 @@ class RunAdmin(admin.ModelAdmin):
 
 @admin.register(NotebookVersion)
 class NotebookVersionAdmin(admin.ModelAdmin):
+    actions = ["revalidate_versions"]
     list_display = ("__str__", "validated", "passed", "quality_score", "created_at")
     list_filter = ("passed", "validated")
     search_fields = ("run__tutorial_id",)
     readonly_fields = [field.name for field in NotebookVersion._meta.fields]
+
+    @admin.action(description="Validate the selected versions again (queued)", permissions=["change"])
+    def revalidate_versions(self, request: HttpRequest, queryset: QuerySet[NotebookVersion]) -> None:
+        for version in queryset.select_related("run"):
+            queueing.queue_revalidation(version)
+        self.message_user(request, f"{queryset.count()} version(s) queued for validation; findings update when done.")
 
     class FindingInline(ReadOnlyInline):
         model = Finding

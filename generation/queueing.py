@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from generation import services
-from generation.models import Run, RunStatus
+from generation.models import NotebookVersion, Run, RunStatus
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,38 @@ def regenerate_section(run: Run, *, index: int, instruction: str = "") -> Run:
     run = services.section_regenerate(run=run, index=index, instruction=instruction)
     enqueue_run(run)
     return run
+
+
+REVALIDATE_TASK = "generation.tasks.revalidate_version"
+
+
+def queue_revalidation(version: NotebookVersion) -> None:
+    """Validate a stored version again in the background (execution takes a sandbox and minutes)."""
+    from django_q.tasks import async_task
+
+    services.run_event(
+        run=version.run,
+        kind="revalidation_queued",
+        stage="validation",
+        message=f"Version {version.number} queued for validation again.",
+    )
+    transaction.on_commit(
+        lambda: async_task(REVALIDATE_TASK, version.pk, task_name=f"alain-revalidate-{version.pk}", group=TASK_GROUP)
+    )
+
+
+def revalidate(version_id: int) -> str:
+    """Run every validator on a stored version again (with execution when its run executes) and store the findings."""
+    from generation.pipeline.checking import check_version
+
+    version = NotebookVersion.objects.select_related("run").get(pk=version_id)
+    report = check_version(version, execute=version.run.execute, config=settings.ALAIN)
+    version.refresh_from_db()
+    verdict = "passed" if version.passed else "failed"
+    counts = ", ".join(f"{n} {severity}" for severity, n in report.counts().items())
+    message = f"Version {version.number} validated again: {verdict} ({counts})."
+    services.run_event(run=version.run, kind="revalidated", stage="validation", message=message)
+    return message
 
 
 class Heartbeat:

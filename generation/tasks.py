@@ -23,3 +23,8 @@ def run_pipeline(run_id: int) -> str:
 def watchdog() -> str:
     """Scheduled every ALAIN WATCHDOG_MINUTES: hand back or end runs that nobody works on."""
     return queueing.watchdog().summary
+
+
+def revalidate_version(version_id: int) -> str:
+    """Validate a stored notebook version again (queued from the admin or the review pages)."""
+    return queueing.revalidate(version_id)

@@ -312,3 +312,25 @@ def test_a_redelivered_task_for_a_run_alive_elsewhere_is_skipped():
 
 def test_a_task_for_a_deleted_run_is_skipped():
     assert tasks.run_pipeline(987654) == "skipped: there is no run 987654"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_revalidation_is_queued_and_stores_fresh_findings():
+    from django_q.models import OrmQ
+
+    from generation.models import Finding, NotebookVersion, RunEvent
+    from generation.pipeline.runner import execute_run
+    from generation.tasks import revalidate_version
+    from providers.demo import DemoTeacher
+
+    run = execute_run(make_run(execute=False).pk, teacher=DemoTeacher(model="alain-demo"))
+    version = NotebookVersion.objects.get(run=run)
+    Finding.objects.filter(version=version).delete()
+    NotebookVersion.objects.filter(pk=version.pk).update(passed=None, validated=False)
+    queueing.queue_revalidation(version)
+    assert [row.func() for row in OrmQ.objects.all()] == ["generation.tasks.revalidate_version"]
+    message = revalidate_version(version.pk)
+    version.refresh_from_db()
+    assert version.validated and version.passed is True and "validated again: passed" in message
+    assert Finding.objects.filter(version=version).exists(), "findings were stored again"
+    assert RunEvent.objects.filter(run=run, kind="revalidated").exists()

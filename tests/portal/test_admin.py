@@ -70,3 +70,18 @@ def test_the_audit_log_is_read_only(people, superuser):
 def test_non_staff_users_cannot_reach_the_admin(people):
     response = client_for(people.author).get(reverse("admin:generation_run_changelist"))
     assert response.status_code == 302
+
+
+def test_the_revalidate_action_queues_one_task_per_version(people, superuser, django_capture_on_commit_callbacks):
+    run = finished_run(created_by=people.author, team=people.team_a)
+    version = run.versions.get()
+    OrmQ.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(superuser).post(
+            reverse("admin:generation_notebookversion_changelist"),
+            {"action": "revalidate_versions", "_selected_action": [version.pk]},
+            follow=True,
+        )
+    assert "1 version(s) queued for validation" in response.content.decode()
+    assert [row.func() for row in OrmQ.objects.all()] == ["generation.tasks.revalidate_version"]
+    assert RunEvent.objects.filter(run=run, kind="revalidation_queued").count() == 1

@@ -45,7 +45,7 @@ class ScriptedTeacher(Teacher):
         )
 
 
-def ask(teacher, attempts=3):
+def ask(teacher, attempts=3, salvage=None):
     return request_structured(
         teacher=teacher,
         spec=SectionSpec,
@@ -55,6 +55,7 @@ def ask(teacher, attempts=3):
         section_index=0,
         max_tokens=100,
         max_attempts=attempts,
+        salvage=salvage,
     )
 
 
@@ -177,17 +178,7 @@ def test_the_card_can_be_left_out_of_section_prompts(settings):
 def ask_section(teacher, attempts=2):
     from generation.pipeline.sections import salvage_section
 
-    return request_structured(
-        teacher=teacher,
-        spec=SectionSpec,
-        schema=section_schema(),
-        messages=[{"role": "system", "content": "s"}, {"role": "user", "content": "u"}],
-        stage="section",
-        section_index=0,
-        max_tokens=100,
-        max_attempts=attempts,
-        salvage=salvage_section,
-    )
+    return ask(teacher, attempts=attempts, salvage=salvage_section)
 
 
 def test_a_broken_code_block_is_dropped_when_a_good_one_remains():

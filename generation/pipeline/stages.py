@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from generation import artifacts
+from generation import artifacts, signals
 from generation.models import Finding, NotebookVersion, Outline, ResearchRecord, Run, Section, TeacherCall
 from generation.pipeline import assembly
 from generation.pipeline.checking import latest_version
@@ -285,6 +285,7 @@ def assembly_stage(context: RunContext) -> str:
 def publish_stage(context: RunContext) -> str:
     version = latest_version(context.run)
     written = artifacts.publish_version(run=context.run, version=version)
+    signals.version_validated.send(sender=NotebookVersion, version=version)
     return f"{len(written)} artifacts stored under {artifacts.version_prefix(context.run, version)}"
 
 

@@ -460,12 +460,12 @@ def _is_metadata_cell(cell: NotebookNode) -> bool:
 def _check_index(nb: NotebookNode, index: int, *, allow_end: bool = False) -> None:
     top = len(nb.cells) if allow_end else len(nb.cells) - 1
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= top:
-        raise InvalidRequest(f"There is no cell {index}: the notebook has cells 0 to {len(nb.cells) - 1}.")
+        raise InvalidRequest(f"There is no cell {index + 1}: the notebook has cells 1 to {len(nb.cells)}.")
 
 
 def _refuse_metadata_cell(nb: NotebookNode, index: int, *, doing: str) -> None:
     if _is_metadata_cell(nb.cells[index]):
-        raise InvalidRequest(f"Cell {index} is the metadata cell, written by ALAIN; it cannot be {doing}.")
+        raise InvalidRequest(f"Cell {index + 1} is the metadata cell, written by ALAIN; it cannot be {doing}.")
 
 
 def _stamp(nb: NotebookNode, number: int) -> NotebookNode:
@@ -559,13 +559,13 @@ def edit_cell(
         _refuse_metadata_cell(nb, index, doing="edited")
         cell = nb.cells[index]
         if cell.source == source:
-            raise InvalidRequest(f"Cell {index} already says exactly that; there is nothing to save.")
+            raise InvalidRequest(f"Cell {index + 1} already says exactly that; there is nothing to save.")
         old = cell.source
         cell.source = source
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
-        return f"cell {index} ({cell.cell_type}) edited", {
+        return f"cell {index + 1} ({cell.cell_type}) edited", {
             "index": index,
             "cell_type": cell.cell_type,
             "old_sha256": hashlib.sha256(old.encode()).hexdigest(),
@@ -586,7 +586,11 @@ def add_cell(
         cell_id = _new_cell_id(nb, f"{version.sha256}:{index}:{source}")
         maker = nbformat.v4.new_code_cell if cell_type == "code" else nbformat.v4.new_markdown_cell
         nb.cells.insert(index, maker(source=source, id=cell_id))
-        return f"{cell_type} cell added at {index}", {"index": index, "cell_type": cell_type, "cell_id": cell_id}
+        return f"{cell_type} cell added at position {index + 1}", {
+            "index": index,
+            "cell_type": cell_type,
+            "cell_id": cell_id,
+        }
 
     return _change_notebook(version, user, action=Action.CELL_ADDED, reason=reason, change=change)
 
@@ -600,7 +604,7 @@ def remove_cell(version: NotebookVersion, user: AbstractBaseUser, *, index: int,
         if len(nb.cells) == 1:
             raise InvalidRequest("A notebook needs at least one cell.")
         cell = nb.cells.pop(index)
-        return f"cell {index} ({cell.cell_type}) removed", {
+        return f"cell {index + 1} ({cell.cell_type}) removed", {
             "index": index,
             "cell_type": cell.cell_type,
             "old_sha256": hashlib.sha256(cell.source.encode()).hexdigest(),
@@ -616,10 +620,14 @@ def move_cell(version: NotebookVersion, user: AbstractBaseUser, *, index: int, t
         _check_index(nb, index)
         _check_index(nb, to)
         if index == to:
-            raise InvalidRequest(f"Cell {index} is already at position {to}.")
+            raise InvalidRequest(f"Cell {index + 1} is already at position {to + 1}.")
         cell = nb.cells.pop(index)
         nb.cells.insert(to, cell)
-        return f"cell {index} ({cell.cell_type}) moved to {to}", {"index": index, "to": to, "cell_type": cell.cell_type}
+        return f"cell {index + 1} ({cell.cell_type}) moved to position {to + 1}", {
+            "index": index,
+            "to": to,
+            "cell_type": cell.cell_type,
+        }
 
     return _change_notebook(version, user, action=Action.CELL_MOVED, reason=reason, change=change)
 

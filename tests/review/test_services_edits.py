@@ -111,7 +111,7 @@ def test_adding_a_cell_inserts_it_with_a_new_id(people, run):
     assert len(new) == len(cells(v1)) + 1
     assert (new[1].cell_type, new[1].source) == ("markdown", "> Note: read this.")
     assert new[1].id.startswith("review-") and len({c.id for c in new}) == len(new)
-    assert v2.reason == "markdown cell added at 1", "an empty reason says what changed"
+    assert v2.reason == "markdown cell added at position 2", "an empty reason says what changed"
     assert AuditEntry.objects.get(run=run, action="cell_added").data["cell_type"] == "markdown"
     v3 = services.add_cell(v2, people.reviewer, index=len(new), cell_type="code", source="print(1)", reason="end")
     assert cells(v3)[-1].source == "print(1)"
@@ -140,11 +140,11 @@ def test_moving_a_cell(people, run):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda v, u: services.edit_cell(v, u, index=999, source="x", reason="r"), "There is no cell 999"),
-        (lambda v, u: services.edit_cell(v, u, index=-1, source="x", reason="r"), "There is no cell -1"),
-        (lambda v, u: services.remove_cell(v, u, index=999, reason="r"), "There is no cell 999"),
-        (lambda v, u: services.move_cell(v, u, index=0, to=999, reason="r"), "There is no cell 999"),
-        (lambda v, u: services.move_cell(v, u, index=2, to=2, reason="r"), "already at position 2"),
+        (lambda v, u: services.edit_cell(v, u, index=999, source="x", reason="r"), "There is no cell 1000"),
+        (lambda v, u: services.edit_cell(v, u, index=-1, source="x", reason="r"), "There is no cell 0"),
+        (lambda v, u: services.remove_cell(v, u, index=999, reason="r"), "There is no cell 1000"),
+        (lambda v, u: services.move_cell(v, u, index=0, to=999, reason="r"), "There is no cell 1000"),
+        (lambda v, u: services.move_cell(v, u, index=2, to=2, reason="r"), "already at position 3"),
         (lambda v, u: services.add_cell(v, u, index=0, cell_type="raw", source="x", reason="r"), "code or markdown"),
         (lambda v, u: services.edit_cell(v, u, index=0, source=cells(v)[0].source, reason="r"), "nothing to save"),
         (lambda v, u: services.edit_cell(v, u, index=len(cells(v)) - 1, source="x", reason="r"), "metadata cell"),

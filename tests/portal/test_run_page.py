@@ -134,8 +134,11 @@ def test_a_finished_run_shows_timings_preview_teacher_calls_and_downloads(people
     for artifact in run.artifacts.filter(version=run.versions.get()):
         assert reverse("portal:artifact", kwargs={"ref": run.tutorial_id, "pk": artifact.pk}) in body
     assert reverse("portal:notebook", kwargs={"ref": run.tutorial_id, "number": 1}) in body
-    assert "Export the approved version</button>" in body and "disabled" in body
+    assert f'href="{reverse("review:export", kwargs={"ref": run.tutorial_id})}"' in body
     assert "Needs approval (review workflow)" in body
+    # Not approved yet: the export says why instead of serving anything.
+    refused = client_for(people.teammate).get(reverse("review:export", kwargs={"ref": run.tutorial_id}))
+    assert refused.status_code == 409
     assert "Cancel run" not in body and "Retry" not in body
 
 

@@ -34,5 +34,8 @@ def source_from_file(path: Path) -> tuple[RunSource, str]:
 
 def source_from_text(text: str, *, name: str = "pasted text") -> tuple[RunSource, str]:
     max_bytes = settings.ALAIN["MAX_SOURCE_BYTES"]
+    if not text.strip():
+        # Said for pasted text, not in the words meant for an uploaded file.
+        raise SourceError("The pasted text is empty: paste the model card's text.", stage="research")
     text = uploads.read_source_bytes(text.encode("utf-8"), "pasted.md", max_bytes=max_bytes)
     return RunSource(kind="text", ref=name, text=text), name

@@ -49,7 +49,7 @@ def run_progress(request: HttpRequest, ref: str) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     run = visible_run_or_404(request.user, ref)
     context = run_context(run, user_can_act=can_act_on_run(request.user, run))
-    response = render(request, "portal/_run_live.html", context)
+    response = render(request, "portal/_run_progress.html", context)
     if run.is_finished:
         response.status_code = HTMX_STOP_POLLING
     return response

@@ -214,8 +214,15 @@ def findings(request: HttpRequest, ref: str, number: int) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     run, version = version_or_404(request.user, ref, number)
     context = {**findings_context(version), "run": run, "poll": not version.validated, "oob": True}
-    context["review"] = _review_for(version)
+    review = context["review"] = _review_for(version)
     context["announce"] = request.GET.get("announce") == "1"
+    # Validation stamps its verdict into the notebook, which changes the version's sha256: the
+    # final answer refreshes the decision forms' fingerprint (out of band) for whoever may
+    # decide, or their next decision about this very version would be refused as stale.
+    may_decide = review is not None and review.state == "in_review"
+    may_decide = may_decide and (review.claimed_by_id == request.user.pk or is_admin(request.user))
+    if version.validated and may_decide:
+        context["decision_sha"] = {"sha256": version.sha256, "forms": list(review_forms.DECISION_FORMS)}
     response = render(request, "review/_findings.html", context)
     if version.validated:
         response.status_code = HTMX_STOP_POLLING

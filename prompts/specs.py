@@ -131,8 +131,9 @@ class PlanSpec(StrictModel):
             raise ValueError("step titles must be distinct")
         if setup := [step.title for step in steps if is_setup_step(step.title)]:
             raise ValueError(
-                f"steps {setup} are about installing, setting up or reading about the model; the setup cell "
-                "installs everything: plan steps that do something with the model through the chat API instead"
+                # Worded without "setup cell": a 0.5B teacher turned those words into a "Setup Cell" step.
+                f"steps {setup} are about installing, setting up or reading about the model; everything is "
+                "installed already: plan only steps that do something with the model through the chat API"
             )
         # A run asks for at most `max_steps` sections (validation context, see outline_schema).
         max_steps = (info.context or {}).get("max_steps")
@@ -175,7 +176,7 @@ class CodeBlock(StrictModel):
         if is_comment_only(code):
             raise ValueError("code is empty or only comments")
         if installs_packages(code):
-            raise ValueError("code installs packages; the setup cell already installs them")
+            raise ValueError("code installs packages; everything the manual needs is installed already")
         if missing := unavailable_imports(code):
             allowed = ", ".join(sorted(MANUAL_PACKAGES))
             raise ValueError(

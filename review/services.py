@@ -386,42 +386,57 @@ def approve(review: Review, user: AbstractBaseUser, *, expected_sha256: str, com
 
 def request_changes(review: Review, user: AbstractBaseUser, *, expected_sha256: str, comment: str) -> Review:
     """Send the version back to its author with a comment saying what to change."""
-    _require_reviewer(review.run, user, doing="request changes to it")
-    comment = _required_comment(comment, doing="request changes")
-    with transaction.atomic():
-        decided, version = _decide(
-            review,
-            user,
-            to=ReviewState.CHANGES_REQUESTED,
-            expected_sha256=expected_sha256,
-            comment=comment,
-            doing="request changes",
-        )
-        record(
-            run=decided.run,
-            action=Action.CHANGES_REQUESTED,
-            actor=user,
-            version=version,
-            message=f"{display_name(user)} requested changes to version {version.number}: {comment}",
-            data={"review": decided.pk, "version": version.number, "sha256": version.sha256, "comment": comment},
-        )
-    return decided
+    return _decide_with_comment(
+        review,
+        user,
+        to=ReviewState.CHANGES_REQUESTED,
+        action=Action.CHANGES_REQUESTED,
+        role_doing="request changes to it",
+        doing="request changes",
+        done="requested changes to",
+        expected_sha256=expected_sha256,
+        comment=comment,
+    )
 
 
 def reject(review: Review, user: AbstractBaseUser, *, expected_sha256: str, comment: str) -> Review:
     """Reject the version with a comment saying why."""
-    _require_reviewer(review.run, user, doing="reject it")
-    comment = _required_comment(comment, doing="reject it")
+    return _decide_with_comment(
+        review,
+        user,
+        to=ReviewState.REJECTED,
+        action=Action.REJECTED,
+        role_doing="reject it",
+        doing="reject it",
+        done="rejected",
+        expected_sha256=expected_sha256,
+        comment=comment,
+    )
+
+
+def _decide_with_comment(
+    review: Review,
+    user: AbstractBaseUser,
+    *,
+    to: str,
+    action: str,
+    role_doing: str,
+    doing: str,
+    done: str,
+    expected_sha256: str,
+    comment: str,
+) -> Review:
+    """A decision that needs a comment (changes requested, rejected): checked, applied, audited once."""
+    _require_reviewer(review.run, user, doing=role_doing)
+    comment = _required_comment(comment, doing=doing)
     with transaction.atomic():
-        decided, version = _decide(
-            review, user, to=ReviewState.REJECTED, expected_sha256=expected_sha256, comment=comment, doing="reject it"
-        )
+        decided, version = _decide(review, user, to=to, expected_sha256=expected_sha256, comment=comment, doing=doing)
         record(
             run=decided.run,
-            action=Action.REJECTED,
+            action=action,
             actor=user,
             version=version,
-            message=f"{display_name(user)} rejected version {version.number}: {comment}",
+            message=f"{display_name(user)} {done} version {version.number}: {comment}",
             data={"review": decided.pk, "version": version.number, "sha256": version.sha256, "comment": comment},
         )
     return decided

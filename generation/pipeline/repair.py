@@ -9,10 +9,9 @@ from collections.abc import Callable, Sequence
 import nbformat
 
 from generation.pipeline.research.snapshot import ResearchSnapshot
-from generation.pipeline.sections import request_section
+from generation.pipeline.sections import SECTION_SIZES, request_section
 from generation.pipeline.structured import BASE_SEED, StructuredResult
 from generation.pipeline.validators import FindingData
-from prompts import limits
 from prompts.audience import language_name
 from prompts.loader import PromptTemplate
 from prompts.specs import PlanSpec, SectionSpec
@@ -72,10 +71,7 @@ def repair_section(
         step_goal=step.goal,
         failing_code=failing_code[:_CODE_CHARS],
         error=error[:_ERROR_CHARS],
-        code_range=f"{limits.CODE_CELLS_PER_SECTION_MIN}-{limits.CODE_CELLS_PER_SECTION_MAX}",
-        callouts_max=str(limits.CALLOUTS_PER_SECTION_MAX),
-        explanation_words=str(limits.SECTION_EXPLANATION_MAX_WORDS),
-        code_lines=str(limits.CODE_BLOCK_MAX_LINES),
+        **SECTION_SIZES,
     )
     return request_section(
         teacher=teacher,

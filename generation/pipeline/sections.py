@@ -57,6 +57,14 @@ def salvage_section(data: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
     return reduced, "dropping " + "; ".join(dropped)
 
 
+# The sizes a section or repair prompt asks for, from the limits the replies are checked against.
+SECTION_SIZES: dict[str, str] = {
+    "code_range": f"{limits.CODE_CELLS_PER_SECTION_MIN}-{limits.CODE_CELLS_PER_SECTION_MAX}",
+    "callouts_max": str(limits.CALLOUTS_PER_SECTION_MAX),
+    "explanation_words": str(limits.SECTION_EXPLANATION_MAX_WORDS),
+    "code_lines": str(limits.CODE_BLOCK_MAX_LINES),
+}
+
 NO_CARD = "(The card is not repeated here: the outline above carries its facts.)"
 
 
@@ -109,10 +117,7 @@ def render_section_prompt(
         step_goal=step.goal,
         key_points="; ".join(step.key_points),
         extra_instruction=extra if instruction else "",
-        code_range=f"{limits.CODE_CELLS_PER_SECTION_MIN}-{limits.CODE_CELLS_PER_SECTION_MAX}",
-        callouts_max=str(limits.CALLOUTS_PER_SECTION_MAX),
-        explanation_words=str(limits.SECTION_EXPLANATION_MAX_WORDS),
-        code_lines=str(limits.CODE_BLOCK_MAX_LINES),
+        **SECTION_SIZES,
         card_text=section_card_excerpt(research),
     )
 

@@ -28,6 +28,9 @@ INSTALLED_APPS = [
     "csp",
     "django_htmx",
     "django_q",
+    "django_prometheus",
+    # django-ninja's own static files: /api/docs serves Swagger UI from here, not from a CDN.
+    "ninja",
     "providers",
     "prompts",
     "generation",
@@ -36,7 +39,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Refuses an oversized API body from its Content-Length, before anything reads it.
+    "alain_site.api.limits.ApiBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -48,6 +54,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -60,6 +67,9 @@ AXES_COOLOFF_TIME = env_float("ALAIN_LOGIN_COOLOFF_HOURS", 0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Django's own cap on a non-file body read into memory: the API's limit (its JSON bodies).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("ALAIN_API_MAX_BODY_BYTES", 8 * 1024 * 1024)
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "portal:home"
@@ -238,6 +248,10 @@ ALAIN = {
     "HF_OFFLINE": env_bool("HF_HUB_OFFLINE", False),
     # Uploaded / pasted source limits.
     "MAX_SOURCE_BYTES": env_int("ALAIN_MAX_SOURCE_BYTES", 1024 * 1024),
+    # The API (alain_site/api): requests per client (token, else user, else address) per minute
+    # (0: no limit), and the largest request body, which must hold an uploaded notebook.
+    "API_RATE_PER_MINUTE": env_int("ALAIN_API_RATE_PER_MINUTE", 120),
+    "API_MAX_BODY_BYTES": env_int("ALAIN_API_MAX_BODY_BYTES", 8 * 1024 * 1024),
     # Background runs (generation/queueing.py). A worker beats every RUN_HEARTBEAT_SECONDS; a
     # run whose worker was silent for RUN_STALE_SECONDS is taken over (its worker died); a run
     # delivered RUN_MAX_DELIVERIES times without finishing is failed (it kills its worker);

@@ -2,7 +2,10 @@
 execution, and print the pass count, findings by rule and seconds per validator.
 
     .venv/bin/python bench/validate_cards.py [--provider demo] [--baseUrl URL] [--teacherModel M]
-        [--cards DIR] [--maxSections N]
+        [--cards DIR] [--maxSections N] [--only CARD ...] [--retries N]
+
+A run that stops before it has a notebook (say, a small teacher failing the outline) is retried
+up to --retries times from its failed stage, as a person would with `alain retry`.
 
 Runs against a throwaway SQLite database and media folder, never the project's own.
 """
@@ -29,6 +32,7 @@ def main() -> int:
     parser.add_argument("--cards", type=Path, default=ROOT.parent / "shared" / "cards")
     parser.add_argument("--maxSections", type=int, default=5)
     parser.add_argument("--only", nargs="*", default=[], help="Card folder names to run (default: all).")
+    parser.add_argument("--retries", type=int, default=0, help="Retries of a run that ended without a notebook.")
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="alain-bench-"))
@@ -44,7 +48,7 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     import nbformat
 
-    from generation.cli import GenerateRequest, Progress, generate_manual
+    from generation.cli import GenerateRequest, Progress, generate_manual, retry_manual
     from generation.models import Finding, NotebookVersion, TeacherCall
     from generation.reports import call_metrics
     from prompts.content_rules import python_parse_error
@@ -69,6 +73,11 @@ def main() -> int:
             ),
             progress=quiet,
         )
+        retries = 0
+        while outcome.run is not None and not outcome.run.versions.exists() and retries < args.retries:
+            retries += 1
+            print(f"{card.name}: retry {retries} after: {outcome.message}", flush=True)
+            outcome = retry_manual(outcome.run.tutorial_id, out_dir=scratch / "out", progress=quiet)
         seconds = time.perf_counter() - started
         run = outcome.run
         version = NotebookVersion.objects.filter(run=run).order_by("-number").first() if run else None
@@ -86,6 +95,8 @@ def main() -> int:
         rows.append(
             (card.name, outcome.exit_code, version.number if version else 0, seconds, outcome.message, calls, parse_ok)
         )
+        if retries:
+            print(f"{card.name}: {retries} retries", flush=True)
         stages = " ".join(f"{stage}={value:.1f}s" for stage, value in timings.items())
         print(f"{card.name}: exit {outcome.exit_code} in {seconds:.0f} s; {stages}", flush=True)
 

@@ -313,3 +313,59 @@ class RunEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message[:60]}"
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` an API client sent with `POST /api/generate/notebook`, and the run it made.
+
+    A repeat with the same key and the same request returns that run instead of queuing another;
+    the same key with a different request is refused (the client has a bug).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_keys")
+    key = models.CharField(max_length=255)
+    request_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the request's canonical form.")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="idempotency_keys")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="unique_idempotency_key_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.key} -> {self.run.tutorial_id}"
+
+
+class ValidationJob(models.Model):
+    """A validation asked for over the API: an uploaded notebook, or a stored version, with execution.
+
+    Static checks answer at once; a job exists for the ones that execute, which a worker runs.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="validation_jobs"
+    )
+    version = models.ForeignKey(
+        NotebookVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="validation_jobs"
+    )
+    name = models.CharField(max_length=200, help_text="The uploaded file's name, or the run and version.")
+    ipynb = models.TextField(blank=True, help_text="The uploaded notebook (empty for a stored version).")
+    execute = models.BooleanField(default=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    report = models.JSONField(default=dict, blank=True, help_text="Findings, counts, score and durations.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"validation of {self.name} ({self.status})"

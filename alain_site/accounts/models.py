@@ -64,3 +64,20 @@ class ApiToken(models.Model):
         if self.is_expired():
             return "Expired"
         return "Active"
+
+
+class ApiRateWindow(models.Model):
+    """Requests counted for one client in one fixed window (API rate limits).
+
+    Counted in the database so that every web process shares the same limit.
+    """
+
+    bucket = models.CharField(max_length=80, help_text="Who is counted: token:<id>, user:<id> or ip:<address>.")
+    window_start = models.BigIntegerField(help_text="Unix time at which the window opened.")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bucket", "window_start"], name="unique_rate_window")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket} @ {self.window_start}: {self.count}"

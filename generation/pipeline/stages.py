@@ -7,9 +7,9 @@ returns a short note. Re-running a completed stage changes nothing that was stor
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -31,6 +31,7 @@ from prompts.specs import OutlineSpec, PlanSpec, SectionSpec, WrapUpSpec
 
 if TYPE_CHECKING:
     from generation.pipeline.runner import RunContext
+    from providers.base import Teacher
 
 
 def save_calls(run: Run, calls: list[CallRecord]) -> None:
@@ -82,9 +83,10 @@ def load_outline(run: Run) -> OutlineSpec:
     return OutlineSpec.model_validate({**outline.data, **outline.wrapup})
 
 
-def research_excerpt_budget(context: RunContext) -> int:
+def research_excerpt_budget(teacher: Teacher, config: Mapping[str, Any]) -> int:
+    """Tokens of the card the outline prompt may carry with this teacher."""
     return limits.research_excerpt_budget(
-        min(context.teacher.context_tokens, context.config["TEACHER_CONTEXT_TOKENS"]),
+        min(teacher.context_tokens, config["TEACHER_CONTEXT_TOKENS"]),
         # Only the outline prompt carries the whole excerpt; sections and the wrap-up take a
         # shorter one (limits.SECTION_CARD_TOKENS).
         limits.OUTLINE_MAX_TOKENS,
@@ -98,7 +100,7 @@ def research_stage(context: RunContext) -> str:
         source_ref=run.source_ref,
         source_text=run.source_text,
         mode=run.research_mode,
-        budget_tokens=research_excerpt_budget(context),
+        budget_tokens=research_excerpt_budget(context.teacher, context.config),
     )
     with transaction.atomic():
         ResearchRecord.objects.update_or_create(

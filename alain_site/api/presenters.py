@@ -1,0 +1,124 @@
+"""Runs as the API shows them. Keys and teacher payloads never appear here."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.urls import reverse
+
+from generation.models import Artifact, Finding, NotebookVersion, Run
+from generation.reports import call_metrics
+
+# The newest events shown with a run; the portal's timeline has them all.
+EVENTS_SHOWN = 50
+
+
+def run_url(run: Run) -> str:
+    return reverse("api:run", kwargs={"ref": run.tutorial_id})
+
+
+def _version(version: NotebookVersion | None) -> dict[str, Any] | None:
+    if version is None:
+        return None
+    return {
+        "number": version.number,
+        "sha256": version.sha256,
+        "reason": version.reason,
+        "validated": version.validated,
+        "passed": version.passed,
+        "quality_score": version.quality_score,
+        "created_at": version.created_at,
+    }
+
+
+def latest_version(run: Run) -> NotebookVersion | None:
+    return run.versions.order_by("-number").first()
+
+
+def run_summary(run: Run) -> dict[str, Any]:
+    error = (
+        {"stage": run.error_stage, "kind": run.error_kind, "message": run.error_message} if run.error_message else None
+    )
+    return {
+        "id": run.tutorial_id,
+        "public_id": str(run.public_id),
+        "status": run.status,
+        "stage": run.stage,
+        "subject_model": run.subject_model,
+        "source_kind": run.source_kind,
+        "source_ref": run.source_ref,
+        "teacher": {"provider": run.teacher_provider, "model": run.teacher_model},
+        "difficulty": run.difficulty,
+        "language": run.language,
+        "research_mode": run.research_mode,
+        "max_sections": run.max_sections,
+        "execute": run.execute,
+        "team": run.team.name if run.team_id else None,
+        "created_by": run.created_by.get_username() if run.created_by_id else None,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "completed_stages": list(run.completed_stages),
+        "stage_timings_ms": dict(run.stage_timings),
+        "error": error,
+        "latest_version": _version(latest_version(run)),
+        "url": run_url(run),
+        "web_url": reverse("portal:run", kwargs={"ref": run.tutorial_id}),
+    }
+
+
+def findings_summary(version: NotebookVersion | None) -> dict[str, Any] | None:
+    if version is None or not version.validated:
+        return None
+    findings = list(Finding.objects.filter(version=version).values_list("severity", "validator", "code"))
+    severities = Counter(severity for severity, _, _ in findings)
+    return {
+        "version": version.number,
+        "passed": version.passed,
+        "errors": severities.get("error", 0),
+        "warnings": severities.get("warning", 0),
+        "infos": severities.get("info", 0),
+        "by_rule": dict(sorted(Counter(f"{validator}/{code}" for _, validator, code in findings).items())),
+    }
+
+
+def artifact_url(run: Run, artifact: Artifact) -> str:
+    url = reverse("api:run_artifact", kwargs={"ref": run.tutorial_id, "kind": artifact.kind})
+    query = []
+    if artifact.version_id is not None:
+        query.append(f"version={artifact.version.number}")
+    if artifact.kind == Artifact.Kind.SECTION:
+        query.append(f"name={artifact.name}")
+    return url + ("?" + "&".join(query) if query else "")
+
+
+def run_detail(run: Run) -> dict[str, Any]:
+    latest = latest_version(run)
+    artifacts = Artifact.objects.filter(run=run).select_related("version").order_by("kind", "name", "id")
+    events = list(run.events.order_by("-id")[:EVENTS_SHOWN].values("created_at", "stage", "kind", "level", "message"))
+    return {
+        **run_summary(run),
+        "sections": [
+            {"step": s.index + 1, "title": s.title, "status": s.status, "error_message": s.error_message}
+            for s in run.sections.order_by("index")
+        ],
+        "teacher_calls": call_metrics(list(run.teacher_calls.defer("request_messages", "response_text"))),
+        "findings": findings_summary(latest),
+        "artifacts": [
+            {
+                "kind": a.kind,
+                "name": a.name,
+                "version": a.version.number if a.version_id else None,
+                "sha256": a.sha256,
+                "size": a.size,
+                "url": artifact_url(run, a),
+            }
+            for a in artifacts
+        ],
+        "events": list(reversed(events)),
+    }
+
+
+def queued(run: Run) -> dict[str, Any]:
+    return {"id": run.tutorial_id, "public_id": str(run.public_id), "status": run.status, "status_url": run_url(run)}

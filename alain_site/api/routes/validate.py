@@ -1,0 +1,5 @@
+"""Placeholder: filled in by the validate routes."""
+
+from ninja import Router
+
+router = Router(tags=["validate"])

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "generation",
     "review",
     "alain_site.accounts",
+    "alain_site.observability",
 ]
 
 MIDDLEWARE = [

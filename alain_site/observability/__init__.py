@@ -1,0 +1,1 @@
+"""Observability: ALAIN's Prometheus metrics, JSON logs tied to a run and a request, and reports."""

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # First of ALAIN's: every later log line of the request carries its id.
+    "alain_site.observability.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Refuses an oversized API body from its Content-Length, before anything reads it.
     "alain_site.api.limits.ApiBodyLimitMiddleware",
@@ -276,11 +278,29 @@ ALAIN = {
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+# One JSON object per line on stdout (web and workers), with request_id, tutorial_id and stage
+# where they apply and every secret redacted (alain_site/observability/logs.py).
+# ALAIN_LOG_FORMAT=plain gives readable lines for local work (still redacted).
+LOG_FORMAT = env_str("ALAIN_LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "context": {"()": "alain_site.observability.logs.ContextFilter"},
+        "redact": {"()": "alain_site.observability.logs.RedactingFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(tutorial_id)s %(stage)s] %(message)s"},
+        "json": {"()": "alain_site.observability.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "plain" if LOG_FORMAT == "plain" else "json",
+            "filters": ["context", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "urllib3": {"level": "WARNING"},

@@ -23,6 +23,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from alain_site.observability import context as log_context
 from generation import services
 from generation.models import NotebookVersion, Run, RunStatus
 
@@ -54,8 +55,11 @@ def enqueue_run(run: Run) -> None:
 
     Run.objects.filter(pk=run.pk).update(enqueued_at=timezone.now())
 
+    # The worker's log lines for this run carry the id of the request that queued it.
+    request_id = log_context.get("request_id")
+
     def push() -> None:
-        async_task(RUN_TASK, run.pk, task_name=task_name(run), group=TASK_GROUP)
+        async_task(RUN_TASK, run.pk, request_id=request_id, task_name=task_name(run), group=TASK_GROUP)
 
     if _broker_shares_the_database():
         push()

@@ -8,6 +8,7 @@ a cancellation through an event and stop before their next attempt.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -104,7 +105,9 @@ def run_concurrently(
                         else:
                             lease = governor.acquire(check_cancelled=check_cancelled)
                     key, job = waiting.pop(0)
-                    pending[pool.submit(job, check_cancelled=job_check)] = (key, lease)
+                    # A copy of the caller's context: the job's log lines name the run and stage.
+                    job_context = contextvars.copy_context()
+                    pending[pool.submit(job_context.run, job, check_cancelled=job_check)] = (key, lease)
                 done, _ = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
                 for future in done:
                     key, lease = pending.pop(future)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils import timezone
 
+from alain_site.observability import context as log_context
 from generation import queueing, services
 from generation.models import STAGES, Run, RunStatus
 from generation.pipeline import checking, stages
@@ -120,7 +121,7 @@ def execute_run(
             run=run, status=RunStatus.FAILED, error=queueing.lost_worker_message(run), error_kind="internal"
         )
         return run
-    with queueing.heartbeat(run.pk, worker):
+    with queueing.heartbeat(run.pk, worker), log_context.bound(tutorial_id=run.tutorial_id, stage=run.stage):
         return _run_stages(run, teacher=teacher, api_key=api_key, progress=progress, worker=worker, config=config)
 
 
@@ -141,6 +142,7 @@ def _run_stages(
                 progress(stage, "already done, reused")
                 continue
             context.check_cancelled()
+            log_context.set_stage(stage)
             services.run_stage_started(run=run, stage=stage)
             progress(stage, "started")
             started = time.perf_counter()

@@ -42,7 +42,7 @@ def task_name(run: Run) -> str:
     return f"alain-run-{run.pk}"
 
 
-def _broker_shares_the_database() -> bool:
+def broker_shares_the_database() -> bool:
     # With the ORM broker on the runs' database, the task row commits or rolls back together
     # with the run row; with any other broker the task is pushed only after the commit.
     cluster = getattr(settings, "Q_CLUSTER", {})
@@ -61,7 +61,7 @@ def enqueue_run(run: Run) -> None:
     def push() -> None:
         async_task(RUN_TASK, run.pk, request_id=request_id, task_name=task_name(run), group=TASK_GROUP)
 
-    if _broker_shares_the_database():
+    if broker_shares_the_database():
         push()
     else:
         transaction.on_commit(push)
@@ -185,18 +185,20 @@ class WatchdogReport:
     requeued: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     reenqueued: list[str] = field(default_factory=list)
+    validations_failed: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
         return (
             f"{len(self.requeued)} stalled run(s) queued again, {len(self.failed)} failed, "
-            f"{len(self.reenqueued)} queued run(s) given a new task"
+            f"{len(self.reenqueued)} queued run(s) given a new task, "
+            f"{len(self.validations_failed)} abandoned validation job(s) failed"
         )
 
 
 def _queued_task_names() -> set[str] | None:
     """Names of the tasks waiting in the ORM broker's queue, or None with another broker."""
-    if not _broker_shares_the_database():
+    if not broker_shares_the_database():
         return None
     from django_q.models import OrmQ
 
@@ -269,7 +271,10 @@ def watchdog(*, now: datetime | None = None) -> WatchdogReport:
             continue
         enqueue_run(run)
         report.reenqueued.append(run.tutorial_id)
-    if report.requeued or report.failed or report.reenqueued:
+    from generation.validation_jobs import end_abandoned_jobs
+
+    report.validations_failed = end_abandoned_jobs(now=now, waiting=waiting)
+    if report.requeued or report.failed or report.reenqueued or report.validations_failed:
         logger.warning("watchdog: %s", report.summary)
     return report
 

@@ -9,6 +9,7 @@ from typing import Any
 import nbformat
 
 from generation.models import NotebookVersion, Run, TeacherCall
+from generation.pipeline.validators.secrets import find_secrets, mask
 
 _SEVERITY_WORD = {"error": "Error", "warning": "Warning", "info": "Note"}
 
@@ -75,8 +76,11 @@ def _cell_label(nb: nbformat.NotebookNode, index: int | None) -> str:
     if index is None or not 0 <= index < len(nb.cells):
         return "Whole notebook"
     cell = nb.cells[index]
-    first_line = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
-    return f"Cell {index} ({cell.cell_type}): {first_line[:70]}"
+    first_line = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")[:70]
+    # The label must not repeat a secret that the secrets finding right below it masks.
+    for match in reversed(find_secrets(first_line)):
+        first_line = first_line[: match.start] + mask(match.value) + first_line[match.end :]
+    return f"Cell {index} ({cell.cell_type}): {first_line}"
 
 
 def validation_markdown(run: Run, version: NotebookVersion) -> str:

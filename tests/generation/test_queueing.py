@@ -127,7 +127,10 @@ def test_the_watchdog_queues_a_stalled_run_again_with_a_new_task():
     event = RunEvent.objects.filter(run=run, kind="requeued").get()
     assert "elsewhere:1" in event.message and "sections" in event.message
     # Its task is waiting: the next round leaves it alone.
-    assert queueing.watchdog().summary == "0 stalled run(s) queued again, 0 failed, 0 queued run(s) given a new task"
+    assert queueing.watchdog().summary == (
+        "0 stalled run(s) queued again, 0 failed, 0 queued run(s) given a new task, "
+        "0 abandoned validation job(s) failed"
+    )
     assert len(tasks_of(run)) == 1
 
 
@@ -334,3 +337,30 @@ def test_revalidation_is_queued_and_stores_fresh_findings():
     assert version.validated and version.passed is True and "validated again: passed" in message
     assert Finding.objects.filter(version=version).exists(), "findings were stored again"
     assert RunEvent.objects.filter(run=run, kind="revalidated").exists()
+
+
+def test_the_watchdog_fails_a_validation_job_whose_worker_died_and_whose_task_is_gone(settings):
+    from django_q.models import OrmQ
+
+    from generation.models import ValidationJob
+    from generation.validation_jobs import job_task_name
+
+    settings.ALAIN = {**settings.ALAIN, "EXEC_TOTAL_TIMEOUT": 60}
+    long_ago = timezone.now() - timedelta(hours=1)
+    abandoned = ValidationJob.objects.create(name="a.ipynb", status="running", started_at=long_ago)
+    redelivered = ValidationJob.objects.create(name="b.ipynb", status="running", started_at=long_ago)
+    ValidationJob.objects.create(name="c.ipynb", status="running", started_at=timezone.now())
+    # b's task is still in the queue: django-q2 will deliver it again and the worker takes it over.
+    OrmQ.objects.all().delete()
+    from django_q.tasks import async_task
+
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}
+    async_task("generation.tasks.validate_job", redelivered.pk, task_name=job_task_name(redelivered))
+
+    report = queueing.watchdog()
+
+    assert report.validations_failed == [str(abandoned.public_id)]
+    statuses = dict(ValidationJob.objects.values_list("name", "status"))
+    assert statuses == {"a.ipynb": "failed", "b.ipynb": "running", "c.ipynb": "running"}
+    abandoned.refresh_from_db()
+    assert "stopped" in abandoned.error and abandoned.finished_at is not None

@@ -56,6 +56,16 @@ def test_a_broken_notebook_fails_with_exit_5_and_lists_its_findings_by_cell(brok
     assert "FAILED" in report and "Cell 2 (code)" in report and "does not parse" in report
 
 
+def test_the_report_masks_a_secret_in_a_cell_label(tmp_path):
+    key = "sk-proj-" + "Ab3" * 12
+    path = tmp_path / "leaky.ipynb"
+    nbformat.write(new_notebook(cells=[new_markdown_cell("# Leaky"), new_code_cell(f'api_key = "{key}"')]), path)
+    failing(path, "--report", tmp_path / "validation.md")
+    report = (tmp_path / "validation.md").read_text()
+    assert "Cell 1 (code): api_key = " in report and "secrets/" in report
+    assert key not in report and key[:20] not in report
+
+
 def test_json_output_carries_the_findings(broken):
     out = io.StringIO()
     with pytest.raises(CommandError):

@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("django_prometheus.urls")),
     path("accounts/", include("alain_site.accounts.urls")),
     path("review/", include("review.urls")),
+    path("reports/", include("alain_site.observability.urls")),
     path("", include("generation.urls")),
 ]

@@ -314,3 +314,28 @@ def regenerate_section(tutorial_id: str, *, step: int, instruction: str = "") ->
     except (InvalidTransition, RunOptionsError) as exc:
         return ActionOutcome(EXIT_CODES["usage"], f"Usage error: {exc}.")
     return ActionOutcome(0, f"Step {step} of {tutorial_id} queued for regeneration; a worker will rebuild the manual.")
+
+
+@dataclass
+class ReportOutcome:
+    exit_code: int
+    message: str
+    data: dict[str, Any] | None = None
+    text: str = ""
+
+
+def build_report(since: str) -> ReportOutcome:
+    """The funnel and the diversity scorecard of every run created in the window `since` (e.g. 30d)."""
+    # Imported here: the reports read review's models, which import generation's.
+    from alain_site.observability import report_text, reports
+
+    if missing := unapplied_migrations():
+        return ReportOutcome(EXIT_CODES["usage"], migrations_message(missing))
+    try:
+        window = reports.parse_window(since)
+    except reports.InvalidWindow as exc:
+        return ReportOutcome(EXIT_CODES["usage"], f"Usage error: {exc}")
+    report = reports.full_report(window=window)
+    runs = report.funnel.overall.submitted
+    message = f"Report of {runs} run{'s' if runs != 1 else ''} created in {window.description}."
+    return ReportOutcome(0, message, data=report.as_dict(), text=report_text.render_text(report))

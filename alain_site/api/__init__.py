@@ -13,7 +13,7 @@ from ninja import NinjaAPI
 from alain_site.api.auth import PortalSessionAuth, TokenAuth
 from alain_site.api.errors import install_handlers
 from alain_site.api.limits import PerClientRateThrottle
-from alain_site.api.routes import export, generate, runs, system, validate
+from alain_site.api.routes import export, generate, reports, runs, system, validate
 
 api = NinjaAPI(
     title="ALAIN API",
@@ -29,3 +29,4 @@ api.add_router("/runs", runs.router)
 api.add_router("", validate.router)
 api.add_router("", export.router)
 api.add_router("", system.router)
+api.add_router("/reports", reports.router)

@@ -41,6 +41,11 @@ class ContextFilter(logging.Filter):
         for name in context.FIELDS:
             if not getattr(record, name, ""):
                 setattr(record, name, context.get(name))
+        # Django logs a 4xx/5xx response after the middleware has returned (and unbound the
+        # request id), but it passes the request along.
+        request = getattr(record, "request", None)
+        if not record.request_id and request is not None:
+            record.request_id = getattr(request, "request_id", "")
         return True
 
 

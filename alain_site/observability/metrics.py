@@ -9,7 +9,8 @@ directory to clean up. The price is a handful of aggregate queries per scrape (s
 bench/metrics_scrape.py for its cost), and counters drop if retention deletes old rows (Prometheus
 reads that as a counter reset, which `rate()` tolerates).
 
-Labels are bounded: provider, teacher model, stage, difficulty, research mode, validator and
+Durations are in seconds, Prometheus's base unit (`promtool check metrics` refuses names in
+`_ms`). Labels are bounded: provider, teacher model, stage, difficulty, research mode, validator and
 rule, status. Never a run id or a user.
 """
 
@@ -25,22 +26,9 @@ from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-# Milliseconds. Teacher calls run from a few ms (demo) to minutes (a CPU-bound local model).
-DURATION_BUCKETS_MS: tuple[float, ...] = (
-    50,
-    100,
-    250,
-    500,
-    1_000,
-    2_500,
-    5_000,
-    10_000,
-    30_000,
-    60_000,
-    120_000,
-    300_000,
-    600_000,
-)
+# Seconds, the Prometheus base unit (`promtool check metrics` refuses `_ms` names). Teacher calls
+# run from a few ms (demo) to minutes (a CPU-bound local model).
+DURATION_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 FINISHED = ("succeeded", "failed", "cancelled")
 BREAKER_VALUE = {"closed": 0, "half_open": 1, "open": 2}
 RUN_LABELS = ("provider", "model", "difficulty", "research_mode")
@@ -52,7 +40,7 @@ def _histogram(name: str, documentation: str, labels: Sequence[str]) -> Histogra
 
 def _add_histogram(family: HistogramMetricFamily, samples: dict[tuple[str, ...], list[float]]) -> None:
     for labels, values in sorted(samples.items()):
-        buckets = [(str(bound), float(sum(1 for v in values if v <= bound))) for bound in DURATION_BUCKETS_MS]
+        buckets = [(str(bound), float(sum(1 for v in values if v <= bound))) for bound in DURATION_BUCKETS]
         buckets.append(("+Inf", float(len(values))))
         family.add_metric(list(labels), buckets, float(sum(values)))
 
@@ -85,7 +73,9 @@ class AlainCollector(Collector):
                 "Teacher calls by outcome (ok, salvaged, invalid_json, ...).",
                 labels=[*teacher, "outcome"],
             ),
-            _histogram("alain_teacher_call_latency_ms", "Latency of one teacher call, HTTP retries included.", teacher),
+            _histogram(
+                "alain_teacher_call_latency_seconds", "Latency of one teacher call, HTTP retries included.", teacher
+            ),
             CounterMetricFamily(
                 "alain_teacher_tokens",
                 "Tokens the teacher reported, by kind (prompt, completion).",
@@ -110,13 +100,15 @@ class AlainCollector(Collector):
                 "Sections written by the teacher (valid replies).",
                 labels=["provider", "model"],
             ),
-            _histogram("alain_outline_duration_ms", "Time to a valid outline (the outline stage).", list(RUN_LABELS)),
             _histogram(
-                "alain_section_duration_ms",
+                "alain_outline_duration_seconds", "Time to a valid outline (the outline stage).", list(RUN_LABELS)
+            ),
+            _histogram(
+                "alain_section_duration_seconds",
                 "Teacher time to one valid section (all its attempts).",
                 ["provider", "model"],
             ),
-            _histogram("alain_stage_duration_ms", "Duration of each completed pipeline stage.", ["stage"]),
+            _histogram("alain_stage_duration_seconds", "Duration of each completed pipeline stage.", ["stage"]),
             CounterMetricFamily(
                 "alain_runs_finished", "Runs that ended, by final status.", labels=[*RUN_LABELS, "status"]
             ),
@@ -182,9 +174,9 @@ class AlainCollector(Collector):
         http_retries: dict[tuple[str, ...], int] = defaultdict(int)
         rows = TeacherCall.objects.values_list(*keys, "latency_ms", "http_attempts").iterator(chunk_size=2000)
         for provider, model, stage, latency, attempts in rows:
-            latencies[(provider, model, stage)].append(float(latency))
+            latencies[(provider, model, stage)].append(latency / 1000)
             http_retries[(provider, model, stage)] += max(0, len(attempts or []) - 1)
-        _add_histogram(families["alain_teacher_call_latency_ms"], latencies)
+        _add_histogram(families["alain_teacher_call_latency_seconds"], latencies)
         for labels, count in sorted(http_retries.items()):
             families["alain_teacher_http_retries"].add_metric(list(labels), count)
         sections = (
@@ -194,15 +186,15 @@ class AlainCollector(Collector):
             .order_by()
         )
         generated: dict[tuple[str, ...], int] = defaultdict(int)
-        section_ms: dict[tuple[str, ...], list[float]] = defaultdict(list)
+        section_seconds: dict[tuple[str, ...], list[float]] = defaultdict(list)
         for row in sections:
             labels = (row["provider"], row["model"])
             if row["valid"]:
                 generated[labels] += row["valid"]
-                section_ms[labels].append(float(row["total"] or 0))
+                section_seconds[labels].append((row["total"] or 0) / 1000)
         for labels, count in sorted(generated.items()):
             families["alain_section_generated"].add_metric(list(labels), count)
-        _add_histogram(families["alain_section_duration_ms"], section_ms)
+        _add_histogram(families["alain_section_duration_seconds"], section_seconds)
 
     # --- runs -----------------------------------------------------------------------------------
 
@@ -244,11 +236,11 @@ class AlainCollector(Collector):
             elapsed = (data or {}).get("elapsed_ms")
             if not isinstance(elapsed, int | float):
                 continue
-            by_stage[(stage,)].append(float(elapsed))
+            by_stage[(stage,)].append(elapsed / 1000)
             if stage == "outline":
-                outline[tuple(run_labels)].append(float(elapsed))
-        _add_histogram(families["alain_stage_duration_ms"], by_stage)
-        _add_histogram(families["alain_outline_duration_ms"], outline)
+                outline[tuple(run_labels)].append(elapsed / 1000)
+        _add_histogram(families["alain_stage_duration_seconds"], by_stage)
+        _add_histogram(families["alain_outline_duration_seconds"], outline)
 
     # --- validation, queue, providers, exports --------------------------------------------------
 

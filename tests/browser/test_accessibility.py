@@ -115,6 +115,8 @@ SIGNED_IN: dict[str, tuple[str, Callable | None]] = {
     "run-failed": ("/runs/{failed}/", None),
     "notebook": ("/runs/{run}/v1/", None),
     "tokens": ("/accounts/tokens/", None),
+    "reports": ("/reports/", None),
+    "reports-bad-window": ("/reports/?since=forever", None),
     "tokens-new-token": ("/accounts/tokens/", _token_created),
     "password-change": ("/accounts/password/change/", None),
     "password-change-errors": ("/accounts/password/change/", _password_change_errors),

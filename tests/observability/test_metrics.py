@@ -46,12 +46,12 @@ def test_a_finished_run_moves_the_run_call_section_and_stage_metrics():
     assert moved("alain_teacher_calls_total", **labels) == calls.count()
     sections = run.sections.count()
     assert moved("alain_section_generated_total", **labels) == sections
-    assert moved("alain_section_duration_ms_count", **labels) == sections
+    assert moved("alain_section_duration_seconds_count", **labels) == sections
     assert moved("alain_json_requests_total", result="first_pass", **labels) == calls.filter(attempt=1).count()
-    assert moved("alain_outline_duration_ms_count", difficulty="advanced", research_mode="fallback", **labels) == 1
-    assert moved("alain_outline_duration_ms_sum", **labels) == run.stage_timings["outline"]
+    assert moved("alain_outline_duration_seconds_count", difficulty="advanced", research_mode="fallback", **labels) == 1
+    assert moved("alain_outline_duration_seconds_sum", **labels) == pytest.approx(run.stage_timings["outline"] / 1000)
     for stage in run.completed_stages:
-        assert moved("alain_stage_duration_ms_count", stage=stage) == 1, stage
+        assert moved("alain_stage_duration_seconds_count", stage=stage) == 1, stage
     tokens = sum(call.completion_tokens or 0 for call in calls)
     assert moved("alain_teacher_tokens_total", kind="completion", **labels) == tokens
     assert moved("alain_validations_total", result="passed") == 1

@@ -1,4 +1,4 @@
-"""`python manage.py alain generate|retry|cancel|regenerate|validate|providers|watchdog|serve`.
+"""`python manage.py alain generate|retry|cancel|regenerate|validate|providers|watchdog|serve|report`.
 
 Exit codes: 0 success, 1 internal error, 2 usage error, 3 source error, 4 teacher error,
 5 validation failure, 6 cancelled. Each failure prints one sentence on stderr.
@@ -18,6 +18,7 @@ from generation.cli import (
     ActionOutcome,
     GenerateRequest,
     Progress,
+    build_report,
     cancel_run,
     generate_manual,
     list_providers,
@@ -39,7 +40,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(
             dest="action",
             required=True,
-            metavar="{generate,retry,cancel,regenerate,validate,providers,watchdog,serve}",
+            metavar="{generate,retry,cancel,regenerate,validate,providers,watchdog,serve,report}",
         )
         generate = sub.add_parser("generate", help="Turn a model card into a validated notebook manual.")
         source = generate.add_mutually_exclusive_group(required=True)
@@ -103,6 +104,11 @@ class Command(BaseCommand):
         providers = sub.add_parser("providers", help="List the teacher providers and probe each one.")
         providers.add_argument("--no-probe", dest="probe", action="store_false", help="Do not contact the servers.")
         providers.add_argument("--json", dest="as_json", action="store_true")
+        report = sub.add_parser("report", help="The funnel and the diversity scorecard of every run in a window.")
+        report.add_argument(
+            "--since", default="30d", help="Runs created in the last 7d, 30d, 12h, 2w... (default 30d)."
+        )
+        report.add_argument("--json", dest="as_json", action="store_true", help="Print the reports as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -127,6 +133,8 @@ class Command(BaseCommand):
             self._done(
                 regenerate_section(options["tutorial_id"], step=options["step"], instruction=options["instruction"])
             )
+        elif action == "report":
+            self._report(options)
         elif action == "watchdog":
             self.stderr.write(watchdog().summary)
         elif action == "serve":
@@ -146,6 +154,13 @@ class Command(BaseCommand):
     def _done(self, outcome: ActionOutcome) -> None:
         if outcome.exit_code:
             raise CommandError(outcome.message, returncode=outcome.exit_code)
+        self.stderr.write(outcome.message)
+
+    def _report(self, options: dict[str, Any]) -> None:
+        outcome = build_report(options["since"])
+        if outcome.exit_code:
+            raise CommandError(outcome.message, returncode=outcome.exit_code)
+        self.stdout.write(json.dumps(outcome.data, indent=2) if options["as_json"] else outcome.text)
         self.stderr.write(outcome.message)
 
     def _validate(self, options: dict[str, Any]) -> None:

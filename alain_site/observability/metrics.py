@@ -21,7 +21,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import Count, F, FloatField, Min, Q, QuerySet, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -36,6 +38,20 @@ RUN_LABELS = ("provider", "model", "difficulty", "research_mode")
 
 def _histogram(name: str, documentation: str, labels: Sequence[str]) -> HistogramMetricFamily:
     return HistogramMetricFamily(name, documentation, labels=list(labels))
+
+
+def _add_sql_histogram(
+    family: HistogramMetricFamily, queryset: QuerySet, labels: Sequence[str], field: str, *, scale: float
+) -> None:
+    """Bucket `field` (in seconds x `scale`) per label group in one query: no row reaches Python."""
+    buckets = {
+        f"le_{i}": Count("id", filter=Q(**{f"{field}__lte": bound * scale})) for i, bound in enumerate(DURATION_BUCKETS)
+    }
+    rows = queryset.values(*labels).annotate(total=Sum(field), n=Count("id"), **buckets).order_by(*labels)
+    for row in rows:
+        cumulative = [(str(bound), float(row[f"le_{i}"])) for i, bound in enumerate(DURATION_BUCKETS)]
+        cumulative.append(("+Inf", float(row["n"])))
+        family.add_metric([row[k] for k in labels], cumulative, float(row["total"] or 0) / scale)
 
 
 def _add_histogram(family: HistogramMetricFamily, samples: dict[tuple[str, ...], list[float]]) -> None:
@@ -170,15 +186,17 @@ class AlainCollector(Collector):
             json_requests.add_metric([*labels, "first_pass"], row["first_pass"])
             json_requests.add_metric([*labels, "after_repair"], max(0, row["valid"] - row["first_pass"]))
             json_requests.add_metric([*labels, "failed"], max(0, row["requests"] - row["valid"]))
-        latencies: dict[tuple[str, ...], list[float]] = defaultdict(list)
+        _add_sql_histogram(
+            families["alain_teacher_call_latency_seconds"], TeacherCall.objects.all(), keys, "latency_ms", scale=1000
+        )
+        # Only calls with more than one HTTP attempt (rare) are read one by one.
         http_retries: dict[tuple[str, ...], int] = defaultdict(int)
-        rows = TeacherCall.objects.values_list(*keys, "latency_ms", "http_attempts").iterator(chunk_size=2000)
-        for provider, model, stage, latency, attempts in rows:
-            latencies[(provider, model, stage)].append(latency / 1000)
+        retried = TeacherCall.objects.filter(http_attempts__1__isnull=False).values_list(*keys, "http_attempts")
+        for provider, model, stage, attempts in retried.iterator(chunk_size=2000):
             http_retries[(provider, model, stage)] += max(0, len(attempts or []) - 1)
-        _add_histogram(families["alain_teacher_call_latency_seconds"], latencies)
-        for labels, count in sorted(http_retries.items()):
-            families["alain_teacher_http_retries"].add_metric(list(labels), count)
+        for row in TeacherCall.objects.values(*keys).distinct().order_by(*keys):
+            labels = tuple(row[k] for k in keys)
+            families["alain_teacher_http_retries"].add_metric(list(labels), http_retries.get(labels, 0))
         sections = (
             TeacherCall.objects.filter(stage="section")
             .values("run_id", "section_index", "provider", "model")
@@ -223,24 +241,18 @@ class AlainCollector(Collector):
     def _stage_durations(self, families: dict[str, Metric]) -> None:
         from generation.models import RunEvent
 
-        by_stage: dict[tuple[str, ...], list[float]] = defaultdict(list)
-        outline: dict[tuple[str, ...], list[float]] = defaultdict(list)
-        events = (
-            RunEvent.objects.filter(kind="stage_completed")
-            .values_list(
-                "stage", "data", "run__teacher_provider", "run__teacher_model", "run__difficulty", "run__research_mode"
-            )
-            .iterator(chunk_size=2000)
+        completed = RunEvent.objects.filter(kind="stage_completed").annotate(
+            elapsed=Cast(KT("data__elapsed_ms"), FloatField())
         )
-        for stage, data, *run_labels in events:
-            elapsed = (data or {}).get("elapsed_ms")
-            if not isinstance(elapsed, int | float):
-                continue
-            by_stage[(stage,)].append(elapsed / 1000)
-            if stage == "outline":
-                outline[tuple(run_labels)].append(elapsed / 1000)
-        _add_histogram(families["alain_stage_duration_seconds"], by_stage)
-        _add_histogram(families["alain_outline_duration_seconds"], outline)
+        completed = completed.filter(elapsed__isnull=False)
+        _add_sql_histogram(families["alain_stage_duration_seconds"], completed, ("stage",), "elapsed", scale=1000)
+        outline = completed.filter(stage="outline").annotate(
+            provider=F("run__teacher_provider"),
+            model=F("run__teacher_model"),
+            difficulty=F("run__difficulty"),
+            research_mode=F("run__research_mode"),
+        )
+        _add_sql_histogram(families["alain_outline_duration_seconds"], outline, RUN_LABELS, "elapsed", scale=1000)
 
     # --- validation, queue, providers, exports --------------------------------------------------
 

@@ -258,6 +258,9 @@ class TeacherCall(models.Model):
     # The exchange itself, for audits and for debugging a teacher (purged by retention later).
     request_messages = models.JSONField(default=list, blank=True)
     response_text = models.TextField(blank=True)
+    payload_purged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When retention emptied request_messages and response_text."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -285,6 +288,9 @@ class Artifact(models.Model):
     sha256 = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
+    purged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When retention deleted the file; the row and its sha256 stay."
+    )
 
     class Meta:
         ordering = ["run", "name"]
@@ -369,3 +375,46 @@ class ValidationJob(models.Model):
 
     def __str__(self) -> str:
         return f"validation of {self.name} ({self.status})"
+
+
+class RefreshRecord(models.Model):
+    """One look at a published manual by the nightly refresh (or `alain refresh`), and what came of it."""
+
+    class Outcome(models.TextChoices):
+        UNCHANGED = "unchanged", "Unchanged: same card revision, nothing regenerated"
+        IDENTICAL = "identical", "Regenerated, identical to the approved version (not queued)"
+        QUEUED = "queued", "Regenerated: a new version waits for review"
+        FAILED = "failed", "The refresh failed"
+        SKIPPED = "skipped", "Skipped (busy, or nothing to compare)"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="refreshes")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    trigger = models.CharField(max_length=16, default="command", help_text="schedule, command or api.")
+    forced = models.BooleanField(default=False, help_text="Regenerate even when the card did not change.")
+    previous_revision = models.CharField(max_length=64, blank=True)
+    current_revision = models.CharField(max_length=64, blank=True)
+    card_changed = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    version = models.ForeignKey(
+        NotebookVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="refreshes"
+    )
+    compared_to = models.ForeignKey(
+        NotebookVersion,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The last approved version the new one was compared with.",
+    )
+    diff_summary = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"refresh of {self.run.tutorial_id}: {self.outcome or 'in progress'}"

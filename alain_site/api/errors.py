@@ -116,5 +116,25 @@ def install_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        message = str(exc)
+        if exc.status_code == 400 and message.startswith("Cannot parse request body"):
+            # django-ninja's words when the body is not JSON.
+            return error_response(
+                api,
+                request,
+                400,
+                "invalid_json",
+                "The request body is not valid JSON: send a JSON object with 'Content-Type: application/json'.",
+            )
+        if exc.status_code == 403 and message.startswith("CSRF"):
+            # django-ninja's session auth refused an unsafe request without the portal's CSRF token.
+            return error_response(
+                api,
+                request,
+                403,
+                "csrf_failed",
+                "CSRF check failed: a request signed in with the portal's session must send the csrftoken "
+                "cookie's value as the X-CSRFToken header (automation should use an API token instead).",
+            )
         code = {400: "bad_request", 405: "method_not_allowed"}.get(exc.status_code, "error")
-        return error_response(api, request, exc.status_code, code, str(exc))
+        return error_response(api, request, exc.status_code, code, message)

@@ -83,13 +83,18 @@ def findings_summary(version: NotebookVersion | None) -> dict[str, Any] | None:
     }
 
 
+def section_step(artifact: Artifact) -> int:
+    """The 1-based step of a section artifact, from its name `sections/NN.json`."""
+    return int(artifact.name.rsplit("/", 1)[-1].split(".", 1)[0])
+
+
 def artifact_url(run: Run, artifact: Artifact) -> str:
     url = reverse("api:run_artifact", kwargs={"ref": run.tutorial_id, "kind": artifact.kind})
     query = []
     if artifact.version_id is not None:
         query.append(f"version={artifact.version.number}")
     if artifact.kind == Artifact.Kind.SECTION:
-        query.append(f"name={artifact.name}")
+        query.append(f"step={section_step(artifact)}")
     return url + ("?" + "&".join(query) if query else "")
 
 

@@ -89,7 +89,7 @@ class RunOut(Schema):
     web_url: str = Field(..., description="This run's page in the portal.")
 
 
-class SectionOut(Schema):
+class RunSectionOut(Schema):
     step: int
     title: str
     status: str
@@ -115,7 +115,7 @@ class ArtifactOut(Schema):
 
 
 class RunDetailOut(RunOut):
-    sections: list[SectionOut]
+    sections: list[RunSectionOut]
     teacher_calls: dict[str, Any]
     findings: FindingsSummaryOut | None
     artifacts: list[ArtifactOut]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Body, Field, Header, Router, Schema
+from pydantic import ValidationError as PydanticValidationError
 
 from alain_site.api.auth import require_author
 from alain_site.api.errors import ApiError, responses
@@ -33,7 +35,7 @@ class OutlineOut(Schema):
     teacher_calls: dict[str, Any]
 
 
-class SectionIn(Schema):
+class GenerateSectionIn(Schema):
     outline: dict[str, Any] = Field(..., description="An outline returned by /generate/outline.")
     research: dict[str, Any] = Field(..., description="The research returned with that outline.")
     index: int = Field(..., ge=0, description="0-based index of the step in outline.steps.")
@@ -41,7 +43,7 @@ class SectionIn(Schema):
     options: OptionsIn = Field(default_factory=OptionsIn)
 
 
-class SectionOut(Schema):
+class GeneratedSectionOut(Schema):
     section: dict[str, Any]
     index: int
     prompt_version: str
@@ -49,9 +51,18 @@ class SectionOut(Schema):
     teacher_calls: dict[str, Any]
 
 
+def _problems(where: str, exc: PydanticValidationError, shown: int = 5) -> str:
+    """The first few validation errors as `where.field: what`, without echoing the input."""
+    errors = exc.errors(include_input=False, include_url=False)
+    parts = [".".join([where, *(str(part) for part in error["loc"])]) + f": {error['msg']}" for error in errors]
+    more = f" (and {len(parts) - shown} more)" if len(parts) > shown else ""
+    return "; ".join(parts[:shown]) + more
+
+
 def _teacher_failure(exc: Exception) -> ApiError:
     if isinstance(exc, ProviderUnavailable):
-        retry = max(1, int(getattr(exc, "retry_after", 0) or 30))
+        # Retry-After is whole seconds; rounding a hint down would invite a retry that is too early.
+        retry = max(1, math.ceil(exc.retry_after or 30))
         return ApiError(503, "provider_unavailable", str(exc), headers={"Retry-After": str(retry)})
     return ApiError(502, "teacher_failed", str(exc))
 
@@ -69,7 +80,9 @@ def _research_summary(research: ResearchSnapshot) -> dict[str, Any]:
     }
 
 
-@router.post("/outline", response=responses({200: OutlineOut}, 400, 403, 422, 502, 503), url_name="generate_outline")
+@router.post(
+    "/outline", response=responses({200: OutlineOut}, 400, 403, 413, 422, 502, 503), url_name="generate_outline"
+)
 def generate_outline(request: HttpRequest, payload: GenerateIn) -> dict[str, Any]:
     """Research the source and return a validated outline now (one or more teacher calls)."""
     require_author(request)
@@ -93,17 +106,29 @@ def generate_outline(request: HttpRequest, payload: GenerateIn) -> dict[str, Any
     }
 
 
-@router.post("/section", response=responses({200: SectionOut}, 400, 403, 422, 502, 503), url_name="generate_section")
-def generate_section(request: HttpRequest, payload: SectionIn) -> dict[str, Any]:
+@router.post(
+    "/section",
+    response=responses({200: GeneratedSectionOut}, 400, 403, 413, 422, 502, 503),
+    url_name="generate_section",
+)
+def generate_section(request: HttpRequest, payload: GenerateSectionIn) -> dict[str, Any]:
     """Write one step of an outline now and return the validated section."""
     require_author(request)
+    problems = []
     try:
         plan = PlanSpec.model_validate(payload.outline)
+    except PydanticValidationError as exc:
+        problems.append(_problems("outline", exc))
+    try:
         research = ResearchSnapshot.model_validate(payload.research)
-    except ValueError as exc:
+    except PydanticValidationError as exc:
+        problems.append(_problems("research", exc))
+    if problems:
         raise ApiError(
-            400, "invalid_outline", f"The outline or research is not one /generate/outline returns: {exc}"
-        ) from exc
+            400,
+            "invalid_outline",
+            f"The outline or research is not one /generate/outline returns: {'; '.join(problems)}.",
+        )
     teacher = teacher_of(payload.options)
     options = options_of(payload.options, teacher)
     if payload.index >= len(plan.steps):
@@ -130,7 +155,7 @@ def generate_section(request: HttpRequest, payload: SectionIn) -> dict[str, Any]
     }
 
 
-@router.post("/notebook", response=responses({202: QueuedOut}, 400, 403, 422), url_name="generate_notebook")
+@router.post("/notebook", response=responses({202: QueuedOut}, 400, 403, 413, 422), url_name="generate_notebook")
 def generate_notebook(
     request: HttpRequest,
     response: HttpResponse,
@@ -159,7 +184,8 @@ def generate_notebook(
         except IdempotencyKeyReused as exc:
             raise ApiError(422, "idempotency_key_reused", str(exc)) from exc
         except ValueError as exc:
-            raise ApiError(400, "invalid_idempotency_key", f"{exc}.") from exc
+            message = str(exc)
+            raise ApiError(400, "invalid_idempotency_key", f"{message[:1].upper()}{message[1:]}.") from exc
         if replayed:
             response["Idempotent-Replayed"] = "true"
     response["Location"] = queued(run)["status_url"]

@@ -104,7 +104,7 @@ class RegenerateIn(Schema):
 
 @router.post(
     "/{ref}/sections/{n}/regenerate",
-    response=responses({202: RunOut}, 400, 403, 404, 409, 422),
+    response=responses({202: RunOut}, 400, 403, 404, 409, 413, 422),
     url_name="run_regenerate_section",
 )
 def regenerate_section(
@@ -126,7 +126,7 @@ def regenerate_section(
 
 @router.get(
     "/{ref}/artifacts/{kind}",
-    response=responses({200: None}, 404, 422),
+    response=responses({200: None}, 400, 404, 422),
     url_name="run_artifact",
     openapi_extra={
         "responses": {
@@ -151,7 +151,7 @@ def get_artifact(
         artifacts = artifacts.filter(version__number=version)
     if kind == Artifact.Kind.SECTION:
         if step is None:
-            raise ApiError(404, "not_found", "Name the section with ?step=N (1-based).")
+            raise ApiError(400, "step_required", "A section artifact is named by its step: add ?step=N (1-based).")
         artifacts = artifacts.filter(name=f"sections/{step:02d}.json")
     artifact = artifacts.order_by("-version__number", "-id").first()
     if artifact is None:

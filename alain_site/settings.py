@@ -44,8 +44,9 @@ MIDDLEWARE = [
     # First of ALAIN's: every later log line of the request carries its id.
     "alain_site.observability.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Refuses an oversized API body from its Content-Length, before anything reads it.
-    "alain_site.api.limits.ApiBodyLimitMiddleware",
+    # Refuses an oversized API body from its Content-Length, before anything reads it, and
+    # answers unknown API paths and methods in JSON.
+    "alain_site.api.limits.ApiEdgeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

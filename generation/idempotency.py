@@ -46,6 +46,7 @@ def queue_once(*, user: Any, key: str, payload: dict[str, Any], create: Callable
     The run and the key are written in one transaction; when two requests with the same key race,
     the unique constraint lets one win and the other returns the winner's run.
     """
+    key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ValueError(f"an Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters")
     digest = request_digest(payload)

@@ -68,25 +68,43 @@ class PerClientRateThrottle(BaseThrottle):
         return getattr(self._wait, "seconds", None)
 
 
-class ApiBodyLimitMiddleware:
-    """Answer 413 before reading a body larger than `ALAIN_API_MAX_BODY_BYTES` sent to `/api/`."""
+# What Django answers in HTML under /api/ (no route matched, or the route has no such method),
+# said in the API's JSON error shape instead.
+_FALLBACK_ERRORS = {
+    404: ("not_found", "There is no API route at this path; see /api/docs."),
+    405: ("method_not_allowed", "This API route does not accept this method; see /api/docs."),
+}
+
+
+class ApiEdgeMiddleware:
+    """The edges of `/api/`: refuse a body larger than `ALAIN_API_MAX_BODY_BYTES` from its
+    Content-Length before anything reads it (413), and answer unknown paths and methods in JSON."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith("/api/"):
-            limit = settings.ALAIN["API_MAX_BODY_BYTES"]
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            if length > limit:
-                return JsonResponse(
-                    {
-                        "code": "body_too_large",
-                        "message": f"The request body is {length} bytes; the API accepts at most {limit} bytes.",
-                    },
-                    status=413,
-                )
-        return self.get_response(request)
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        limit = settings.ALAIN["API_MAX_BODY_BYTES"]
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            return JsonResponse(
+                {
+                    "code": "body_too_large",
+                    "message": f"The request body is {length} bytes; the API accepts at most {limit} bytes.",
+                },
+                status=413,
+            )
+        response = self.get_response(request)
+        fallback = _FALLBACK_ERRORS.get(response.status_code)
+        if fallback and not response.get("Content-Type", "").startswith("application/json"):
+            code, message = fallback
+            json_response = JsonResponse({"code": code, "message": message}, status=response.status_code)
+            if allow := response.get("Allow"):
+                json_response["Allow"] = allow
+            return json_response
+        return response

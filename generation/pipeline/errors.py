@@ -20,6 +20,10 @@ class SourceError(PipelineError):
     kind = "source"
 
 
+class SourceUnavailable(SourceError):
+    """The source's host (the Hugging Face Hub) cannot answer now and nothing is cached: retry later."""
+
+
 class TeacherError(PipelineError):
     """The teacher failed: unreachable, refused, or never produced a valid reply."""
 

@@ -34,3 +34,13 @@ def test_a_blank_idempotency_key_is_refused_and_nothing_is_queued(api):
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_idempotency_key"
     assert not Run.objects.exists()
+
+
+def test_an_unreachable_hub_is_a_503_to_retry_not_a_bad_source(api, settings):
+    # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    settings.ALAIN = {**settings.ALAIN, "HF_ENDPOINT": "http://127.0.0.1:9", "HF_OFFLINE": False}
+    response = post_json(api, "/api/generate/outline", {"source": {"kind": "hf", "ref": "acme/tiny-chat"}})
+    assert response.status_code == 503, response.content
+    assert response.json()["code"] == "source_unavailable"
+    assert "cannot be reached" in response.json()["message"]
+    assert response["Retry-After"] == "60"

@@ -16,7 +16,7 @@ from alain_site.api.presenters import queued
 from alain_site.api.schemas import GenerateIn, OptionsIn, QueuedOut
 from generation import direct
 from generation.idempotency import MAX_KEY_LENGTH, IdempotencyKeyReused, queue_once
-from generation.pipeline.errors import SourceError
+from generation.pipeline.errors import SourceError, SourceUnavailable
 from generation.pipeline.research.snapshot import ResearchSnapshot
 from generation.pipeline.structured import StructuredCallFailed
 from generation.queueing import queue_new_run
@@ -92,6 +92,8 @@ def generate_outline(request: HttpRequest, payload: GenerateIn) -> dict[str, Any
     try:
         research = direct.research_source(source, options, teacher=teacher)
         result = direct.outline_for_source(research, options, teacher=teacher)
+    except SourceUnavailable as exc:
+        raise ApiError(503, "source_unavailable", exc.message, headers={"Retry-After": "60"}) from exc
     except SourceError as exc:
         raise ApiError(400, "invalid_source", exc.message) from exc
     except (StructuredCallFailed, ProviderUnavailable) as exc:

@@ -34,7 +34,7 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
-from generation.pipeline.errors import SourceError
+from generation.pipeline.errors import SourceError, SourceUnavailable
 from generation.pipeline.research.cache import ResearchCache
 from generation.pipeline.research.config import ResearchConfig
 from generation.pipeline.research.refs import DEFAULT_REVISION, HfReference
@@ -103,7 +103,7 @@ def fetch_model(
     except _HubUnavailable as exc:
         stale = _from_cache(cache, endpoint, ref, now=None, ttl=0)
         if stale is None:
-            raise _error(exc.message) from None
+            raise SourceUnavailable(exc.message, stage="research") from None
         stale.notes.append(
             f"The Hugging Face Hub could not be reached ({exc.reason}), so the cached data for {stale.repo_id} "
             "was used; it may be out of date."

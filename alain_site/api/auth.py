@@ -33,12 +33,14 @@ class TokenAuth(HttpBearer):
 class PortalSessionAuth(SessionAuth):
     """The portal's own calls: a signed-in session, with Django's CSRF check on unsafe methods.
 
-    Without a session cookie there is nothing to check, so a request without credentials gets
+    Without a signed-in session there is nothing to check, so a request without credentials gets
     401 (authenticate), not a CSRF 403.
     """
 
     def _get_key(self, request: HttpRequest) -> str | None:
-        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        # ninja checks CSRF before it asks whether the session is signed in: a stale or forged
+        # session cookie must get 401 like no credentials, not a CSRF 403.
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES or not request.user.is_authenticated:
             return None
         return super()._get_key(request)
 

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 
 from alain_site.accounts.roles import teams_of
 from alain_site.api.errors import ApiError
-from alain_site.api.schemas import OptionsIn, SourceIn
+from alain_site.api.schemas import HfSourceIn, OptionsIn, SourceIn, TextSourceIn
 from generation.pipeline.errors import SourceError
 from generation.pipeline.research import uploads
 from generation.services import RunOptions, RunOptionsError, RunSource
@@ -25,14 +25,10 @@ from providers.catalog import ProviderConfigError, get_teacher
 def source_of(data: SourceIn) -> tuple[RunSource, str]:
     """The checked source and the subject it names."""
     try:
-        if data.kind == "hf":
-            if not data.ref.strip():
-                raise ApiError(400, "invalid_source", "source.ref is required for kind 'hf': a model id or its link.")
+        if isinstance(data, HfSourceIn):
             return source_from_model_ref(data.ref.strip())
-        if data.kind == "text":
+        if isinstance(data, TextSourceIn):
             return source_from_text(data.text)
-        if not data.name.strip():
-            raise ApiError(400, "invalid_source", "source.name is required for kind 'file': the file's name.")
         text = uploads.read_source_bytes(
             data.text.encode("utf-8"), data.name, max_bytes=settings.ALAIN["MAX_SOURCE_BYTES"]
         )

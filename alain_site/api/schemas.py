@@ -3,24 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 
 from prompts import limits
 
 
-class SourceIn(Schema):
-    """Where the model's documentation comes from.
+class HfSourceIn(Schema):
+    """A model on the Hugging Face Hub: its id (`Qwen/Qwen3-0.6B`) or its huggingface.co link."""
 
-    `hf`: `ref` is a Hugging Face model id or link. `text`: `text` is the card's text.
-    `file`: an uploaded file's `name` (.md, .markdown or .txt) and its `text`.
-    """
+    kind: Literal["hf"]
+    ref: str = Field(..., min_length=1, max_length=500, description="Model id or huggingface.co link.")
 
-    kind: Literal["hf", "text", "file"]
-    ref: str = Field("", max_length=500, description="Model id or huggingface.co link (kind hf).")
-    text: str = Field("", description="The card's text (kinds text and file).")
-    name: str = Field("", max_length=200, description="The file's name (kind file).")
+
+class TextSourceIn(Schema):
+    """The model card's text, pasted."""
+
+    kind: Literal["text"]
+    text: str = Field(..., min_length=1, description="The card's text (Markdown or plain text).")
+
+
+class FileSourceIn(Schema):
+    """An uploaded file: its name (.md, .markdown or .txt) and its text."""
+
+    kind: Literal["file"]
+    name: str = Field(..., min_length=1, max_length=200, description="The file's name.")
+    text: str = Field(..., min_length=1, description="The file's text.")
+
+
+SourceIn = Annotated[HfSourceIn | TextSourceIn | FileSourceIn, Field(discriminator="kind")]
 
 
 class OptionsIn(Schema):

@@ -324,12 +324,10 @@ def test_an_idempotency_key_of_255_characters_is_accepted(api):
 @pytest.mark.parametrize(
     ("source", "words"),
     [
-        ({"kind": "hf", "ref": ""}, "source.ref is required"),
         ({"kind": "hf", "ref": "not a model id!"}, ""),
         ({"kind": "hf", "ref": "https://example.com/acme/model"}, ""),
-        ({"kind": "text", "text": ""}, "empty"),
+        ({"kind": "text", "text": " \n\t"}, "empty"),
         ({"kind": "text", "text": "card\x00with a NUL"}, "binary"),
-        ({"kind": "file", "name": "", "text": "# Card"}, "source.name is required"),
         ({"kind": "file", "name": "card.pdf", "text": "# Card"}, "not a Markdown or text file"),
         ({"kind": "file", "name": "model.ipynb", "text": "{}"}, "not a Markdown or text file"),
         ({"kind": "file", "name": "card.md", "text": " \n "}, "empty"),
@@ -340,6 +338,22 @@ def test_an_invalid_source_is_a_400_that_says_why(api, source, words):
     assert words in body["message"]
     assert not Run.objects.exists()
     assert not OrmQ.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "field"),
+    [
+        ({"kind": "hf", "ref": ""}, "source.hf.ref"),
+        ({"kind": "hf"}, "source.hf.ref"),
+        ({"kind": "text", "text": ""}, "source.text.text"),
+        ({"kind": "file", "name": "", "text": "# Card"}, "source.file.name"),
+        ({"kind": "pdf", "text": "# Card"}, "source"),
+    ],
+)
+def test_a_source_missing_what_its_kind_needs_is_a_422_naming_the_field(api, source, field):
+    body = assert_error(post_json(api, NOTEBOOK, {"source": source}), 422, "invalid_request")
+    assert field in body["message"]
+    assert not Run.objects.exists()
 
 
 def test_a_source_over_the_size_limit_is_a_400(api, settings):
@@ -373,7 +387,7 @@ def test_a_team_the_author_is_not_in_is_a_400_invalid_team(api):
     ("body", "where"),
     [
         ({}, "source"),
-        ({"source": {"kind": "pdf"}}, "source.kind"),
+        ({"source": {"kind": "pdf"}}, "does not match any of the expected tags"),
         ({"source": {"kind": "text", "text": CARD}, "options": {"max_sections": 99}}, "options.max_sections"),
         ({"source": {"kind": "text", "text": CARD}, "options": {"difficulty": "expert"}}, "options.difficulty"),
         ({"source": {"kind": "text", "text": CARD}, "options": {"execute": "maybe"}}, "options.execute"),

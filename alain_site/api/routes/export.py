@@ -25,7 +25,7 @@ class ExportIn(Schema):
 
 @router.post(
     "/export",
-    response=responses({200: None}, 404, 409, 422),
+    response=responses({200: None}, 400, 403, 404, 409, 413, 422),
     url_name="export",
     openapi_extra={
         "responses": {

@@ -26,6 +26,7 @@ class WindowIn(Schema):
     since: str = Field(
         reports.DEFAULT_WINDOW,
         max_length=20,
+        pattern=r"^\s*\d{1,4}\s*[hdwHDW]\s*$",
         description="How far back runs were created: a number and h, d or w (7d, 30d, 90d); at most 366d.",
     )
 

@@ -194,9 +194,53 @@ STATICFILES_DIRS = [BASE_DIR / "alain_site" / "static"]
 MEDIA_ROOT = Path(env_str("ALAIN_MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
 
+
+def artifact_storage(kind: str) -> dict:
+    """The STORAGES entry that holds run artifacts: the local filesystem, or an S3-compatible bucket.
+
+    S3 (AWS, MinIO, Ceph, R2...) goes through django-storages. Keys left empty fall back to
+    boto3's own chain (AWS_* variables, instance or pod role). Keys live only in these OPTIONS,
+    which Django's error pages and ALAIN's logs redact; nothing here logs them.
+    """
+    if kind == "local":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if kind != "s3":
+        raise ValueError(f"ALAIN_STORAGE must be local or s3, got {kind!r}")
+    bucket = env_str("ALAIN_S3_BUCKET")
+    if not bucket:
+        raise ValueError("ALAIN_STORAGE=s3 needs ALAIN_S3_BUCKET, the bucket that holds the artifacts")
+    access_key = env_str("ALAIN_S3_ACCESS_KEY_ID")
+    secret_key = env_str("ALAIN_S3_SECRET_ACCESS_KEY")
+    if bool(access_key) != bool(secret_key):
+        raise ValueError("set both ALAIN_S3_ACCESS_KEY_ID and ALAIN_S3_SECRET_ACCESS_KEY, or neither")
+    addressing = env_str("ALAIN_S3_ADDRESSING_STYLE")
+    if addressing not in {"", "auto", "path", "virtual"}:
+        raise ValueError(f"ALAIN_S3_ADDRESSING_STYLE must be auto, path or virtual, got {addressing!r}")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "region_name": env_str("ALAIN_S3_REGION") or None,
+            # MinIO and other S3-compatible servers: their URL, usually with path addressing.
+            "endpoint_url": env_str("ALAIN_S3_ENDPOINT_URL") or None,
+            "addressing_style": addressing or None,
+            "access_key": access_key or None,
+            "secret_key": secret_key or None,
+            "location": env_str("ALAIN_S3_PREFIX").strip("/"),
+            # Artifacts are written once (generation/artifacts.py): an existing key is never
+            # overwritten in place; publish_version refuses a renamed key instead of recording it.
+            "file_overwrite": False,
+            # Objects stay private (the bucket's policy); ALAIN serves them itself, after its checks.
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
+
+
+ARTIFACT_STORAGE = env_str("ALAIN_STORAGE", "local").strip().lower() or "local"
 STORAGES = {
-    # Artifacts go through this storage; S3 is a setting away (issue 9).
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Run artifacts (`runs/<tutorial-id>/v<N>/...`): ALAIN_STORAGE=local (ALAIN_MEDIA_ROOT) or s3.
+    "default": artifact_storage(ARTIFACT_STORAGE),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
@@ -276,7 +320,17 @@ ALAIN = {
     "BREAKER_COOLDOWN_SECONDS": env_float("ALAIN_BREAKER_COOLDOWN_SECONDS", 60.0),
     "LEASE_TTL_SECONDS": env_float("ALAIN_LEASE_TTL_SECONDS", 30.0),
     "PROVIDER_WAIT_SECONDS": env_float("ALAIN_PROVIDER_WAIT_SECONDS", 600.0),
+    # Where artifacts live: "local" or "s3" (STORAGES above).
+    "STORAGE": ARTIFACT_STORAGE,
+    # Retention (generation/retention.py): days after which unapproved, superseded versions'
+    # files and the teacher-call payloads of runs nobody kept are purged; 0 keeps them forever.
+    "RETENTION_DAYS": env_int("ALAIN_RETENTION_DAYS", 30),
+    # The nightly refresh (generation/refresh.py): a cron expression ("0 3 * * *", TIME_ZONE)
+    # for the django-q2 schedule `alain-nightly-refresh`, synced at every `migrate`; empty: off.
+    "REFRESH_SCHEDULE": env_str("ALAIN_REFRESH_SCHEDULE", ""),
 }
+if ALAIN["RETENTION_DAYS"] < 0:
+    raise ValueError("ALAIN_RETENTION_DAYS must be 0 (keep forever) or a number of days")
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 # One JSON object per line on stdout (web and workers), with request_id, tutorial_id and stage

@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils.text import slugify
 
-from generation import artifacts, queueing
+from generation import artifacts, queueing, refresh, retention
 from generation.models import STAGES, Run, RunStatus
 from generation.pipeline.errors import SourceError
 from generation.pipeline.runner import execute_run
@@ -32,7 +32,17 @@ from providers.base import Teacher
 from providers.catalog import ProviderConfigError, UnknownProvider, catalog_entries, get_teacher
 
 QUEUE_KEY_ERROR = "--apiKey cannot be used with --queue; workers read keys from their environment."
-EXIT_CODES = {"ok": 0, "internal": 1, "usage": 2, "source": 3, "teacher": 4, "validation": 5, "cancelled": 6}
+EXIT_CODES = {
+    "ok": 0,
+    "internal": 1,
+    "usage": 2,
+    "source": 3,
+    "teacher": 4,
+    "validation": 5,
+    "cancelled": 6,
+    # `alain refresh`: at least one new version waits in the review queue (CI: someone must look).
+    "needs_approval": 10,
+}
 
 
 @dataclass(frozen=True)
@@ -339,3 +349,49 @@ def build_report(since: str) -> ReportOutcome:
     runs = report.funnel.overall.submitted
     message = f"Report of {runs} run{'s' if runs != 1 else ''} created in {window.description}."
     return ReportOutcome(0, message, data=report.as_dict(), text=report_text.render_text(report))
+
+
+def purge_expired(*, older_than: str | None, dry_run: bool) -> ReportOutcome:
+    """Apply the retention policy (generation/retention.py); `older_than` (e.g. 30d) overrides the setting."""
+    if missing := unapplied_migrations():
+        return ReportOutcome(EXIT_CODES["usage"], migrations_message(missing))
+    try:
+        age = retention.parse_age(older_than) if older_than is not None else None
+    except retention.RetentionError as exc:
+        return ReportOutcome(EXIT_CODES["usage"], f"Usage error: --older-than: {exc}")
+    report = retention.retention_purge(older_than=age, dry_run=dry_run)
+    code = EXIT_CODES["internal"] if report.errors else 0
+    return ReportOutcome(code, report.summary(), data=report.as_dict(), text="\n".join(report.lines()))
+
+
+def refresh_all(
+    *, approved_only: bool = False, since: str | None = None, force: bool = False, progress: Progress | None = None
+) -> ReportOutcome:
+    """Refresh every manual in this process (`alain refresh`), one record each.
+
+    Exit code: 1 when a refresh failed, else 10 when a new version waits for approval, else 0.
+    """
+    if missing := unapplied_migrations():
+        return ReportOutcome(EXIT_CODES["usage"], migrations_message(missing))
+    try:
+        moment = refresh.parse_since(since) if since is not None else None
+    except refresh.RefreshUsageError as exc:
+        return ReportOutcome(EXIT_CODES["usage"], f"Usage error: {exc}.")
+    report = refresh.refresh_manuals(
+        approved_only=approved_only, since=moment, force=force, trigger="command", progress=progress
+    )
+    code = EXIT_CODES["ok"]
+    message = report.summary()
+    if report.failed:
+        code = EXIT_CODES["internal"]
+        message += " At least one refresh failed; see its message."
+    elif report.needs_approval:
+        code = EXIT_CODES["needs_approval"]
+        message += " At least one new version waits for approval."
+    data = {
+        "exit_code": code,
+        "counts": {outcome: report.count(outcome) for outcome in refresh.Outcome.values},
+        "records": [refresh.record_as_dict(record) for record in report.records],
+    }
+    lines = [f"{record.run.tutorial_id}: {record.outcome}. {record.message}" for record in report.records]
+    return ReportOutcome(code, message, data=data, text="\n".join(lines))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from alain_site.observability import context as log_context
-from generation import queueing, services
+from generation import queueing, refresh, retention, services
+from generation.models import Run
 from generation.pipeline.runner import execute_run
 
 logger = logging.getLogger(__name__)
@@ -40,3 +41,27 @@ def validate_job(job_id: int) -> str:
     from generation.validation_jobs import validation_job_run
 
     return validation_job_run(job_id)
+
+
+def purge_expired() -> str:
+    """Apply the retention policy (generation/retention.py) and say what went.
+
+    ALAIN schedules no purge itself: deleting data is the operator's call. To run it daily, add
+    a django-q2 Schedule for `generation.tasks.purge_expired` (admin, Scheduled tasks), or run
+    `manage.py alain purge` from cron.
+    """
+    return retention.retention_purge().summary()
+
+
+def refresh_nightly() -> str:
+    """Scheduled by ALAIN_REFRESH_SCHEDULE (`alain-nightly-refresh`): one refresh task per manual."""
+    return f"{refresh.queue_refreshes(trigger='schedule')} manual(s) queued for a refresh"
+
+
+def refresh_manual(run_id: int, trigger: str = "schedule") -> str:
+    """Refresh one manual: research again, rebuild when its card changed, file the new version."""
+    run = Run.objects.filter(pk=run_id).first()
+    if run is None:
+        return f"skipped: there is no run {run_id}"
+    record = refresh.manual_refresh(run=run, trigger=trigger)
+    return f"{run.tutorial_id}: {record.outcome}"

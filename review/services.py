@@ -31,10 +31,11 @@ from django.utils import timezone
 from nbformat import NotebookNode
 
 from alain_site.accounts.roles import is_admin, is_reviewer, visible_runs
-from generation import queueing
+from generation import queueing, refresh
 from generation import services as generation_services
-from generation.models import Finding, NotebookVersion, Run, RunStatus
+from generation.models import Finding, NotebookVersion, RefreshRecord, Run, RunStatus
 from generation.pipeline import assembly
+from review import diffs
 from review.models import OPEN_STATES, Approval, AuditEntry, Review, ReviewState
 
 Action = AuditEntry.Action
@@ -251,7 +252,79 @@ def enter_queue(version: NotebookVersion) -> Review:
 
 def on_version_validated(sender: Any, version: NotebookVersion, **kwargs: Any) -> None:
     """Receiver of `generation.signals.version_validated` (connected in `review.apps`)."""
-    enter_queue(version)
+    refreshing = refresh.refresh_in_progress(version.run)
+    if refreshing is not None:
+        file_refreshed_version(version, refresh_record=refreshing)
+    else:
+        enter_queue(version)
+
+
+# --- the refresh (generation.refresh) ----------------------------------------------------------
+
+
+def runs_with_live_approval() -> QuerySet[Run]:
+    """Runs that have a live approval (`alain refresh --approved-only`)."""
+    return Run.objects.filter(Exists(Approval.objects.live().filter(run_id=OuterRef("pk"))))
+
+
+def refresh_diff_summary(old: NotebookVersion, new: NotebookVersion) -> dict[str, Any]:
+    """Cells added, removed and modified from `old` to `new`, and the card revisions of both.
+
+    Both notebooks are compared without their version number and validator summary, so the
+    metadata cell counts as modified only when something real in it changed (the revision).
+    """
+    rows = diffs.diff_notebooks_by_cell(refresh.comparable_notebook(old.ipynb), refresh.comparable_notebook(new.ipynb))
+    return {
+        **diffs.summarize(rows),
+        "from_version": old.number,
+        "to_version": new.number,
+        "from_revision": refresh.built_from_revision(old),
+        "to_revision": refresh.built_from_revision(new),
+    }
+
+
+@transaction.atomic
+def file_refreshed_version(version: NotebookVersion, *, refresh_record: RefreshRecord) -> Review | None:
+    """File a version the refresh rebuilt: into the queue, unless it is the approved manual again.
+
+    The comparison runs before `enter_queue`, which would withdraw the live approval: a version
+    with the same content as the live-approved one (deterministic builds make this exact) stays
+    out of the queue and the approval stays live. Either way the refresh record gets a diff
+    summary against the last approved version (live or withdrawn) or, for a manual never
+    approved, against the version it had before the refresh.
+    """
+    run = _lock_run(version.run)
+    approval = Approval.objects.filter(run=run).select_related("version").order_by("-approved_at", "-id").first()
+    if approval is not None:
+        baseline, against = approval.version, f"approved version {approval.version.number}"
+    else:
+        baseline = run.versions.filter(created_at__lt=refresh_record.started_at).order_by("-number").first()
+        against = f"version {baseline.number} (never approved)" if baseline else "nothing"
+    summary = refresh_diff_summary(baseline, version) if baseline else {}
+    if summary:
+        summary["against"] = "approved" if approval is not None else "previous"
+    if approval is not None and approval.is_live and refresh.same_content(approval.version, version):
+        refresh.refresh_filed(
+            record=refresh_record,
+            version=version,
+            outcome=RefreshRecord.Outcome.IDENTICAL,
+            compared_to=baseline,
+            diff_summary=summary,
+            message=f"Version {version.number} is identical to {against}: it did not enter the queue "
+            "and the approval stays.",
+        )
+        return None
+    review = enter_queue(version)
+    change = summary.get("text", "").rstrip(".").lower() if summary else "nothing to compare with"
+    refresh.refresh_filed(
+        record=refresh_record,
+        version=version,
+        outcome=RefreshRecord.Outcome.QUEUED,
+        compared_to=baseline,
+        diff_summary=summary,
+        message=f"Version {version.number} waits for review; against {against}: {change}.",
+    )
+    return review
 
 
 def claim(review: Review, user: AbstractBaseUser) -> Review:

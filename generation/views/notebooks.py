@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from generation.models import Artifact
 from generation.rendering import attach_findings, render_notebook
+from generation.retention import purged_message
 from generation.views.access import visible_run_or_404
 
 
@@ -54,9 +55,12 @@ def download_name(artifact: Artifact) -> str:
 
 @login_required
 @require_GET
-def artifact(request: HttpRequest, ref: str, pk: int) -> FileResponse:
+def artifact(request: HttpRequest, ref: str, pk: int) -> HttpResponse:
     run = visible_run_or_404(request.user, ref)
     item = get_object_or_404(Artifact.objects.select_related("run", "version"), pk=pk, run=run)
+    if item.purged_at is not None:
+        context = {"run": run, "artifact": item, "message": purged_message(item)}
+        return render(request, "portal/artifact_purged.html", context, status=410)
     try:
         handle = default_storage.open(item.path, "rb")
     except (FileNotFoundError, OSError):

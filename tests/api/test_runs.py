@@ -310,12 +310,16 @@ def test_regenerate_without_a_body(api, finished_run):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("step", [0, -1, 5, 99])
-def test_regenerate_a_step_that_does_not_exist_is_a_400(api, finished_run, step):
+@pytest.mark.parametrize(
+    ("step", "status", "code"),
+    [(0, 422, "invalid_request"), (-1, 422, "invalid_request"), (5, 400, "invalid_step"), (99, 400, "invalid_step")],
+)
+def test_regenerate_a_step_that_does_not_exist_is_refused(api, finished_run, step, status, code):
+    # Steps count from 1 (the schema says so: 422); a step beyond the run's plan is a 400.
     body = assert_error(
-        post_json(api, f"/api/runs/{finished_run.tutorial_id}/sections/{step}/regenerate", {}), 400, "invalid_step"
+        post_json(api, f"/api/runs/{finished_run.tutorial_id}/sections/{step}/regenerate", {}), status, code
     )
-    assert str(step) in body["message"]
+    assert str(step) in body["message"] or "greater than or equal to 1" in body["message"]
     run = Run.objects.get(pk=finished_run.pk)
     assert run.status == RunStatus.SUCCEEDED
     assert not OrmQ.objects.exists()

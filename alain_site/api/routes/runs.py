@@ -11,7 +11,7 @@ from typing import Any, Literal
 from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 
 from alain_site.accounts.roles import teams_of, visible_runs
 from alain_site.api.auth import require_author
@@ -21,6 +21,7 @@ from alain_site.api.presenters import run_detail, run_summary
 from alain_site.api.schemas import RunDetailOut, RunOut
 from generation import queueing, services
 from generation.models import Artifact
+from generation.retention import purged_message
 from generation.services import InvalidTransition, RunOptionsError
 from generation.views.access import visible_run_or_404
 
@@ -108,7 +109,10 @@ class RegenerateIn(Schema):
     url_name="run_regenerate_section",
 )
 def regenerate_section(
-    request: HttpRequest, ref: str, n: int, payload: RegenerateIn | None = None
+    request: HttpRequest,
+    ref: str,
+    n: int = Path(..., ge=1, description='The step number, from 1, as in "Step n:".'),
+    payload: RegenerateIn | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Write step `n` (1-based, as in "Step n:") again; the notebook is rebuilt as a new version."""
     run = visible_run_or_404(request.user, ref)
@@ -126,7 +130,7 @@ def regenerate_section(
 
 @router.get(
     "/{ref}/artifacts/{kind}",
-    response=responses({200: None}, 400, 404, 422),
+    response=responses({200: None}, 400, 404, 410, 422),
     url_name="run_artifact",
     openapi_extra={
         "responses": {
@@ -144,7 +148,10 @@ def get_artifact(
     version: int | None = Query(None, ge=1, description="Version number; the latest published if absent."),
     step: int | None = Query(None, ge=1, description="Step number, for kind=section."),
 ) -> HttpResponse:
-    """One published artifact of a run's version, as stored (notebook.ipynb, validation.md, ...)."""
+    """One published artifact of a run's version, as stored (notebook.ipynb, validation.md, ...).
+
+    410 Gone: the retention policy deleted the file of this (unapproved, superseded) version.
+    """
     run = visible_run_or_404(request.user, ref)
     artifacts = Artifact.objects.filter(run=run, kind=kind).select_related("version")
     if version is not None:
@@ -156,6 +163,8 @@ def get_artifact(
     artifact = artifacts.order_by("-version__number", "-id").first()
     if artifact is None:
         raise ApiError(404, "not_found", f"Run {run.tutorial_id} has no published {kind} artifact of that version.")
+    if artifact.purged_at is not None:
+        raise ApiError(410, "purged", purged_message(artifact))
     try:
         handle = default_storage.open(artifact.path, "rb")
     except FileNotFoundError as exc:

@@ -1,7 +1,8 @@
-"""`python manage.py alain generate|retry|cancel|regenerate|validate|providers|watchdog|serve|report`.
+"""`python manage.py alain generate|retry|cancel|regenerate|validate|providers|watchdog|serve|report|purge|refresh`.
 
 Exit codes: 0 success, 1 internal error, 2 usage error, 3 source error, 4 teacher error,
-5 validation failure, 6 cancelled. Each failure prints one sentence on stderr.
+5 validation failure, 6 cancelled. Each failure prints one sentence on stderr. `refresh`: 0
+nothing new, 10 a new version waits for approval, 1 a refresh failed (before 10), 2 usage error.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from generation.cli import (
     cancel_run,
     generate_manual,
     list_providers,
+    purge_expired,
+    refresh_all,
     regenerate_section,
     retry_manual,
 )
@@ -40,7 +43,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(
             dest="action",
             required=True,
-            metavar="{generate,retry,cancel,regenerate,validate,providers,watchdog,serve,report}",
+            metavar="{generate,retry,cancel,regenerate,validate,providers,watchdog,serve,report,purge,refresh}",
         )
         generate = sub.add_parser("generate", help="Turn a model card into a validated notebook manual.")
         source = generate.add_mutually_exclusive_group(required=True)
@@ -109,6 +112,33 @@ class Command(BaseCommand):
             "--since", default="30d", help="Runs created in the last 7d, 30d, 12h, 2w... (default 30d)."
         )
         report.add_argument("--json", dest="as_json", action="store_true", help="Print the reports as JSON.")
+        purge = sub.add_parser(
+            "purge",
+            help="Delete the files of unapproved, superseded versions and the teacher-call payloads of old "
+            "failed runs, past the retention window; approved, exported and latest versions are kept.",
+        )
+        purge.add_argument("--dry-run", dest="dry_run", action="store_true", help="List what would go; delete nothing.")
+        purge.add_argument(
+            "--older-than",
+            dest="older_than",
+            help="Purge what is older than this: 30d, 12h, 2w. Default: ALAIN_RETENTION_DAYS (30; 0 turns it off).",
+        )
+        purge.add_argument("--json", dest="as_json", action="store_true", help="Print what went as JSON.")
+        refresh = sub.add_parser(
+            "refresh",
+            help="Research every manual again; rebuild those whose card changed and file them for review "
+            "(exit 10: a version waits for approval).",
+        )
+        refresh.add_argument(
+            "--approved-only", dest="approved_only", action="store_true", help="Only manuals with a live approval."
+        )
+        refresh.add_argument(
+            "--since", help="Only manuals whose latest version is newer: 7d, 12h, 2w, or a date (2025-06-30)."
+        )
+        refresh.add_argument(
+            "--force", action="store_true", help="Rebuild even when the card did not change (text sources too)."
+        )
+        refresh.add_argument("--json", dest="as_json", action="store_true", help="Print the refresh records as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -135,6 +165,10 @@ class Command(BaseCommand):
             )
         elif action == "report":
             self._report(options)
+        elif action == "purge":
+            self._purge(options)
+        elif action == "refresh":
+            self._refresh(options)
         elif action == "watchdog":
             self.stderr.write(watchdog().summary)
         elif action == "serve":
@@ -161,6 +195,30 @@ class Command(BaseCommand):
         if outcome.exit_code:
             raise CommandError(outcome.message, returncode=outcome.exit_code)
         self.stdout.write(json.dumps(outcome.data, indent=2) if options["as_json"] else outcome.text)
+        self.stderr.write(outcome.message)
+
+    def _purge(self, options: dict[str, Any]) -> None:
+        outcome = purge_expired(older_than=options["older_than"], dry_run=options["dry_run"])
+        if outcome.data is not None:
+            text = json.dumps(outcome.data, indent=2) if options["as_json"] else outcome.text
+            if text:
+                self.stdout.write(text)
+        if outcome.exit_code:
+            raise CommandError(outcome.message, returncode=outcome.exit_code)
+        self.stderr.write(outcome.message)
+
+    def _refresh(self, options: dict[str, Any]) -> None:
+        progress = Progress(stream=self.stderr._out)
+        outcome = refresh_all(
+            approved_only=options["approved_only"], since=options["since"], force=options["force"], progress=progress
+        )
+        progress.close()
+        if outcome.data is not None:
+            text = json.dumps(outcome.data, indent=2) if options["as_json"] else outcome.text
+            if text:
+                self.stdout.write(text)
+        if outcome.exit_code:
+            raise CommandError(outcome.message, returncode=outcome.exit_code)
         self.stderr.write(outcome.message)
 
     def _validate(self, options: dict[str, Any]) -> None:

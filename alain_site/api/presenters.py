@@ -118,6 +118,7 @@ def run_detail(run: Run) -> dict[str, Any]:
                 "sha256": a.sha256,
                 "size": a.size,
                 "url": artifact_url(run, a),
+                "purged_at": a.purged_at,
             }
             for a in artifacts
         ],

@@ -124,6 +124,7 @@ class ArtifactOut(Schema):
     sha256: str
     size: int
     url: str
+    purged_at: datetime | None = Field(None, description="When retention deleted the file (its URL answers 410).")
 
 
 class RunDetailOut(RunOut):

@@ -353,6 +353,10 @@ def test_the_api_answers_410_for_a_purged_artifact_and_serves_the_kept_one(purge
     assert b"".join(kept.streaming_content) == latest(purged).ipynb.encode("utf-8")
     assert api.get(f"{base}/notebook").status_code == 200  # the latest, by default
 
+    listed = api.get(f"/api/runs/{purged.tutorial_id}").json()["artifacts"]
+    assert {a["version"] for a in listed if a["purged_at"]} == {1}
+    assert all(a["purged_at"] is None for a in listed if a["version"] == 2)
+
     schema = Client().get("/api/openapi.json").json()
     route = schema["paths"]["/api/runs/{ref}/artifacts/{kind}"]["get"]
     assert "410" in route["responses"]

@@ -22,13 +22,14 @@ $(STAMP): pyproject.toml
 # manual for the bundled card, prints where its files are, and serves until Ctrl-C (which stops
 # both). ONCE=1 stops after the manual (CI). Execution validation needs bubblewrap (Debian:
 # apt-get install bubblewrap); without it the manual is checked statically and the run says so.
+# Log lines are readable text here; deployments keep the JSON default (ALAIN_LOG_FORMAT).
 run: install
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py collectstatic --noinput -v 0
 	@if command -v bwrap >/dev/null 2>&1; then exec_flag=; else \
 	  echo "bwrap (Debian package bubblewrap) is missing: the manual will not be executed" >&2; \
 	  exec_flag=--no-execute; fi; \
-	$(PY) manage.py alain serve --sample $(SAMPLE) --outDir $(OUT) $$exec_flag $(if $(ONCE),--once)
+	ALAIN_LOG_FORMAT=$${ALAIN_LOG_FORMAT:-plain} $(PY) manage.py alain serve --sample $(SAMPLE) --outDir $(OUT) $$exec_flag $(if $(ONCE),--once)
 
 test: install
 	$(PY) -m pytest

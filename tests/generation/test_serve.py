@@ -1,6 +1,7 @@
 """`alain serve` (what `make run` runs): web process and qcluster together, stopped together."""
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -61,7 +62,12 @@ def test_serve_once_builds_the_sample_through_the_cluster_and_stops_both(tmp_pat
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     [folder] = list(out_dir.iterdir())
     assert (folder / "notebook.ipynb").stat().st_size > 1000
-    assert "Processed 'generation.tasks.run_pipeline'" in done.stderr, "the run went through the cluster"
+    # django-q2 logs it through ALAIN's handler: a JSON line on stdout.
+    processed = [
+        json.loads(line) for line in done.stdout.splitlines() if "Processed 'generation.tasks.run_pipeline'" in line
+    ]
+    assert processed, "the run went through the cluster"
+    assert processed[0]["logger"] == "django-q"
     pids = _children_of(done.stdout)
     assert len(pids) == 2
     assert _alive(pids) == [], "qcluster and the web process are gone"

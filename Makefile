@@ -52,3 +52,27 @@ ci: lint migrations-check test test-postgres
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache
+
+# Benchmarks (bench/, outside the test suite; figures in BENCHMARKS.md). `make bench`: the quick
+# parts side by side in one table (under 5 minutes); PostgreSQL at BENCH_DATABASE_URL holds a
+# throwaway database alain_bench (SQLite, without the cluster part, when it is not reachable);
+# BENCH_ARGS="--check" exits 1 when a goal is missed. `make bench-smoke`: every quick part in
+# tiny sizes, checking the harness and never times (CI). `make bench-llm`: the real local
+# teacher on ../shared/cards (start it first: bash ../shared/peers/local_teacher.sh).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+TEACHER_URL ?= http://127.0.0.1:8077/v1
+
+.PHONY: bench bench-smoke bench-llm
+
+bench: install
+	$(PY) bench/run_benchmarks.py --database-url "$(BENCH_DATABASE_URL)" $(BENCH_ARGS)
+
+bench-smoke: install
+	$(PY) bench/run_benchmarks.py --smoke --database-url "$(BENCH_DATABASE_URL)"
+
+# A TCP check, not an HTTP one: the teacher serves one request at a time and may be busy.
+bench-llm: install
+	@$(PY) -c 'import socket, sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); socket.create_connection((p.hostname, p.port or 80), timeout=3).close()' "$(TEACHER_URL)" 2>/dev/null \
+	  || { echo "No teacher answers at $(TEACHER_URL). Start the local teacher first: bash ../shared/peers/local_teacher.sh (it serves on 127.0.0.1:8077)." >&2; exit 2; }
+	ALAIN_SECTION_CARD_TOKENS=0 ALAIN_JSON_MAX_ATTEMPTS=4 ALAIN_HTTP_TIMEOUT=900 $(PY) bench/validate_cards.py \
+	  --provider local --baseUrl $(TEACHER_URL) --teacherModel teacher --maxSections 5 --retries 1

@@ -1,0 +1,175 @@
+"""Overhead: what a run costs in ALAIN itself, with a teacher that answers at once.
+
+The fake teacher answers in 0 ms, in a process of its own, and execution is off, so a run's
+wall time is ALAIN's own: research, prompts, HTTP client, JSON validation, database writes,
+assembly, static validation and publishing. Reported per stage from `Run.stage_timings`, with a
+cProfile of one run over ALAIN's threads (teacher calls run in pool threads).
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import pstats
+import re
+import sys
+import sysconfig
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from bench.common import (
+    ROOT,
+    SECTIONS,
+    DemoResponder,
+    Figure,
+    Mode,
+    PartResult,
+    alain_settings,
+    create_local_run,
+    execute_timed,
+    log,
+    median,
+    percentile,
+    teacher_process,
+    teacher_settings,
+)
+
+OVERHEAD_GOAL_MS = 150.0
+PROFILE_TOP = 10
+
+
+def run(mode: Mode) -> PartResult:
+    from django.db import connection
+
+    from generation.models import STAGES, RunStatus
+
+    runs = mode.pick(20, 2)
+    result = PartResult("overhead")
+    walls: list[float] = []
+    by_stage: dict[str, list[float]] = defaultdict(list)
+    with teacher_process(DemoResponder(SECTIONS)) as base_url:
+        settings = teacher_settings(base_url, concurrency=SECTIONS + 1, section_concurrency=SECTIONS + 1)
+        with alain_settings(**settings):
+            execute_timed(create_local_run(base_url).pk)  # warm-up: imports and caches
+            # This process's CPU time is ALAIN's alone (the teacher runs in another process) and
+            # suffers less than wall time from other work on the machine.
+            cpu_started = time.process_time()
+            statements = StatementCounter()
+            for _ in range(runs):
+                with connection.execute_wrapper(statements):
+                    finished, seconds = execute_timed(create_local_run(base_url).pk)
+                if finished.status != RunStatus.SUCCEEDED:
+                    raise RuntimeError(f"a run failed: {finished.error_message}")
+                walls.append(seconds * 1000)
+                for stage, ms in finished.stage_timings.items():
+                    by_stage[stage].append(ms)
+            cpu_ms = (time.process_time() - cpu_started) * 1000 / runs
+            log(f"overhead: {runs} runs, median {median(walls):.0f} ms")
+            profile_text = profile_one_run(lambda: execute_timed(create_local_run(base_url).pk))
+    wall = median(walls)
+    means = {stage: sum(by_stage[stage]) / len(by_stage[stage]) for stage in STAGES}
+    # Claiming the run, stage bookkeeping and the final status are outside every stage's timing.
+    outside = sum(walls) / len(walls) - sum(means.values())
+    stages = ", ".join(f"{stage} {ms:.0f}" for stage, ms in means.items()) + f"; outside stages {outside:.0f}"
+    result.figures += [
+        Figure(
+            "overhead",
+            f"ms per run in ALAIN (0 ms teacher, execution off, median of {runs})",
+            f"{wall:.0f} ms wall (p95 {percentile(walls, 0.95):.0f} ms); {cpu_ms:.0f} ms CPU",
+            goal=f"<= {OVERHEAD_GOAL_MS:.0f} ms",
+            met=wall <= OVERHEAD_GOAL_MS,
+        ),
+        Figure("overhead", "ms per stage (mean)", stages),
+        Figure(
+            "overhead",
+            "SQL statements per run (the run's own thread)",
+            f"{statements.total / runs:.0f}, of which {statements.autocommitted_writes / runs:.0f} writes "
+            "committed on their own",
+        ),
+    ]
+    result.details.append(profile_text)
+    return result
+
+
+class StatementCounter:
+    """A database execute wrapper that counts statements, and the writes outside any transaction.
+
+    Each of those writes is a commit of its own, which PostgreSQL makes durable before it answers.
+    """
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.autocommitted_writes = 0
+
+    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict) -> Any:
+        from django.db import connection
+
+        self.total += 1
+        if not connection.in_atomic_block and sql.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            self.autocommitted_writes += 1
+        return execute(sql, params, many, context)
+
+
+def profile_one_run(fn: Callable[[], Any]) -> str:
+    """cProfile of `fn` and of every thread it starts, merged; the top items by own time."""
+    profiles: list[cProfile.Profile] = []
+    lock = threading.Lock()
+
+    def start_thread_profile(frame: Any, event: str, arg: Any) -> None:
+        # Called once in each new thread (threading.setprofile): ALAIN's own threads (teacher
+        # pool, heartbeat; all end with the run) get a profiler of their own; any other thread
+        # is not ALAIN's and may outlive the run.
+        if not threading.current_thread().name.startswith("alain-"):
+            sys.setprofile(None)
+            return
+        profile = cProfile.Profile(time.thread_time)
+        with lock:
+            profiles.append(profile)
+        profile.enable()
+
+    main = cProfile.Profile(time.thread_time)
+    threading.setprofile(start_thread_profile)
+    main.enable()
+    try:
+        fn()
+    finally:
+        main.disable()
+        threading.setprofile(None)  # type: ignore[arg-type]
+    stats = pstats.Stats(main)
+    for profile in profiles:
+        try:
+            profile.disable()
+            stats.add(profile)
+        except (TypeError, ValueError):
+            continue  # a thread that never ran code under its profiler
+    own = _listing(stats, "tottime", PROFILE_TOP)
+    # ALAIN's own functions (not libraries) by the CPU spent in them and what they called.
+    ours = _listing(
+        stats, "cumulative", rf"^{re.escape(str(ROOT))}/(generation|providers|prompts|review|alain_site)/", PROFILE_TOP
+    )
+    return (
+        f"\noverhead: cProfile of one run: CPU time (time.thread_time) of the main thread and ALAIN's "
+        f"{len(profiles)} threads; profiling inflates the times, compare them with each other\n"
+        f"top {PROFILE_TOP} by own time:\n{own}\n"
+        f"top {PROFILE_TOP} of ALAIN's functions by cumulative time:\n{ours}"
+    )
+
+
+def _listing(stats: pstats.Stats, key: str, *restrictions: Any) -> str:
+    out = io.StringIO()
+    stats.stream = out  # type: ignore[attr-defined]
+    stats.sort_stats(key).print_stats(*restrictions)
+    lines = out.getvalue().splitlines()
+    # Keep the table of functions, not pstats' preamble; paths relative to the repository.
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
+    prefixes = [str(ROOT) + "/", *(sysconfig.get_paths()[name] + "/" for name in ("purelib", "stdlib"))]
+    kept = []
+    for line in lines[start:]:
+        if line.strip():
+            for prefix in prefixes:
+                line = line.replace(prefix, "")
+            kept.append(line.rstrip())
+    return "\n".join(kept)

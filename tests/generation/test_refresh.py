@@ -10,7 +10,6 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-import huggingface_hub.constants
 import nbformat
 import pytest
 from django.core.management import call_command
@@ -27,6 +26,7 @@ from providers.base import Completion, CompletionRequest
 from providers.demo import DemoTeacher
 from review import services
 from review.models import Approval, AuditEntry, Review, ReviewState
+from tests.fakes.hf_env import isolate_hf
 from tests.fakes.hub_server import FakeHubServer
 from tests.review.factories import People, latest, people_fixture, review_of, reviewed_run  # noqa: F401
 
@@ -61,16 +61,7 @@ It is small and makes mistakes.
 
 @pytest.fixture(autouse=True)
 def _private_hf_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # huggingface_hub must see neither the machine's cache and token nor the real Hub.
-    hf_home = tmp_path / "hf-home"
-    monkeypatch.setenv("HF_HOME", str(hf_home))
-    monkeypatch.setenv("HF_HUB_CACHE", str(hf_home / "hub"))
-    monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    monkeypatch.delenv("HF_TOKEN", raising=False)
-    monkeypatch.delenv("HF_ENDPOINT", raising=False)
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HOME", str(hf_home))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(hf_home / "hub"))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    isolate_hf(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import huggingface_hub.constants
 import pytest
 
 from generation.pipeline.research.config import ResearchConfig
+from tests.fakes.hf_env import isolate_hf
 from tests.fakes.hub_server import FakeHubServer
 
 
@@ -28,17 +28,7 @@ class FakeClock:
 
 @pytest.fixture(autouse=True)
 def _private_hf_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # huggingface_hub reads these at import time; patch both the env and its constants so no test
-    # uses the machine's HF cache, saved token, offline switch or endpoint.
-    hf_home = tmp_path / "hf-home"
-    monkeypatch.setenv("HF_HOME", str(hf_home))
-    monkeypatch.setenv("HF_HUB_CACHE", str(hf_home / "hub"))
-    monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    monkeypatch.delenv("HF_TOKEN", raising=False)
-    monkeypatch.delenv("HF_ENDPOINT", raising=False)
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HOME", str(hf_home))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(hf_home / "hub"))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    isolate_hf(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from generation.models import Artifact, Finding, NotebookVersion, Run
 from generation.reports import call_metrics
+from review.services import latest_version
 
 # The newest events shown with a run; the portal's timeline has them all.
 EVENTS_SHOWN = 50
@@ -30,10 +31,6 @@ def _version(version: NotebookVersion | None) -> dict[str, Any] | None:
         "quality_score": version.quality_score,
         "created_at": version.created_at,
     }
-
-
-def latest_version(run: Run) -> NotebookVersion | None:
-    return run.versions.order_by("-number").first()
 
 
 def run_summary(run: Run) -> dict[str, Any]:

@@ -140,7 +140,3 @@ class QueuedOut(Schema):
     public_id: str
     status: str
     status_url: str
-
-
-class MessageOut(Schema):
-    message: str

@@ -41,6 +41,7 @@ from providers.models import BreakerState, ProviderLease, ProviderState
 
 __all__ = [
     "Lease",
+    "Outcome",
     "ProviderGovernor",
     "ProviderPolicy",
     "ProviderUnavailable",
@@ -267,12 +268,20 @@ class ProviderGovernor:
         `check_cancelled()` between polls (whatever it raises propagates). Raises
         ProviderUnavailable after `policy.wait_seconds`.
         """
+        return self.acquire_many(1, check_cancelled=check_cancelled)[0]
+
+    def acquire_many(self, count: int, *, check_cancelled: Callable[[], None] | None = None) -> list[Lease]:
+        """Wait like `acquire()` until a slot is free; then take up to `count` slots at once.
+
+        Returns between 1 and `count` leases: as many as the cap, the rate limit and the breaker
+        (one trial call when half-open) allow at that moment, decided in one transaction.
+        """
         started = self._monotonic()
         deadline = started + self.policy.wait_seconds
         polls = 0
         while True:
-            outcome = self._try_acquire()
-            if isinstance(outcome, Lease):
+            outcome = self._try_acquire(count)
+            if not isinstance(outcome, _Refusal):
                 return outcome
             remaining = deadline - self._monotonic()
             if remaining <= 0:
@@ -288,8 +297,13 @@ class ProviderGovernor:
         For callers that hold other slots of the provider: waiting in `acquire()` while their
         own finished calls still hold slots would only delay releasing them.
         """
-        outcome = self._try_acquire()
-        return outcome if isinstance(outcome, Lease) else None
+        leases = self.try_acquire_many(1)
+        return leases[0] if leases else None
+
+    def try_acquire_many(self, count: int) -> list[Lease]:
+        """One attempt at up to `count` slots without waiting; an empty list when refused right now."""
+        outcome = self._try_acquire(count)
+        return [] if isinstance(outcome, _Refusal) else outcome
 
     def _pause(self, refusal: _Refusal, polls: int) -> float:
         if refusal.retry_after is not None:
@@ -299,11 +313,18 @@ class ProviderGovernor:
         delay = min(BACKOFF_MAX_SECONDS, BACKOFF_START_SECONDS * 2**polls)
         return self._random.uniform(delay / 2, delay)
 
-    def _try_acquire(self) -> Lease | _Refusal:
-        """One atomic decision: breaker, cap and rate checked and the lease inserted under the row lock."""
+    def _try_acquire(self, count: int) -> list[Lease] | _Refusal:
+        """One atomic decision: breaker, cap and rate checked and the leases inserted under the row lock.
+
+        Grants between 1 and `count` leases, or refuses. Several slots in one transaction cost
+        what one does: a run asks for all its sections' slots at once.
+        """
+        if count < 1:
+            raise ValueError(f"count must be at least 1, got {count}")
         policy = self.policy
         with transaction.atomic():
             state = _locked_state(policy.provider)
+            breaker_before = state.state
             now = self._now()
             # Leases of dead workers: they no longer count, and nobody will release them.
             ProviderLease.objects.filter(provider=policy.provider, expires_at__lte=now).delete()
@@ -319,11 +340,15 @@ class ProviderGovernor:
                 if live.filter(probe=True).exists():
                     return self._breaker_refusal(state, "probe_in_flight", None)
                 probe = True
+            grant = 1 if probe else count
 
-            live_count = live.count()
-            if policy.max_concurrency is not None and live_count >= policy.max_concurrency:
-                return _Refusal("saturated", live=live_count)
+            if policy.max_concurrency is not None:
+                live_count = live.count()
+                if live_count >= policy.max_concurrency:
+                    return _Refusal("saturated", live=live_count)
+                grant = min(grant, policy.max_concurrency - live_count)
 
+            rate_limited = policy.requests_per_minute is not None
             if policy.requests_per_minute is not None:
                 per_second = policy.requests_per_minute / 60.0
                 tokens = policy.burst if state.refilled_at is None else state.tokens
@@ -332,20 +357,29 @@ class ProviderGovernor:
                 if tokens < 1.0:
                     # Nothing is saved: the refill is recomputed from `refilled_at` next time.
                     return _Refusal("rate_limited", retry_after=(1.0 - tokens) / per_second)
-                state.tokens = tokens - 1.0
+                grant = min(grant, int(tokens))
+                state.tokens = tokens - grant
                 state.refilled_at = now
 
             if probe:
                 logger.info("Provider %s: breaker half-open, sending one trial call", policy.provider)
-            state.updated_at = now
-            state.save(update_fields=["state", "tokens", "refilled_at", "updated_at"])
+            if rate_limited or state.state != breaker_before:
+                # Without a rate limit or a breaker change there is nothing to record: spare the write.
+                state.updated_at = now
+                state.save(update_fields=["state", "tokens", "refilled_at", "updated_at"])
             expires_at = now + timedelta(seconds=policy.lease_ttl_seconds)
-            row = ProviderLease.objects.create(
-                provider=policy.provider, holder=_new_holder(), acquired_at=now, expires_at=expires_at, probe=probe
+            rows = ProviderLease.objects.bulk_create(
+                ProviderLease(
+                    provider=policy.provider, holder=_new_holder(), acquired_at=now, expires_at=expires_at, probe=probe
+                )
+                for _ in range(grant)
             )
-        return Lease(
-            pk=row.pk, provider=row.provider, holder=row.holder, probe=probe, acquired_at=now, expires_at=expires_at
-        )
+        return [
+            Lease(
+                pk=row.pk, provider=row.provider, holder=row.holder, probe=probe, acquired_at=now, expires_at=expires_at
+            )
+            for row in rows
+        ]
 
     @staticmethod
     def _breaker_refusal(
@@ -382,32 +416,46 @@ class ProviderGovernor:
         """Give the slot back and tell the breaker how the call went.
 
         "ok": the provider answered (resets the failure count; a trial call's success closes the
-        breaker). "failure": the provider failed after the HTTP retries (connection, timeout, 5xx,
+        breaker). "failure": the provider failed after the HTTP client's retries (connection, timeout, 5xx,
         429 exhausted); counts towards opening the breaker, and a failed trial call reopens it.
         "neutral": cancelled or unrelated to the provider; the breaker is left alone.
         `reason` is a short description without secrets. Releasing a lease twice does nothing.
         """
-        if outcome not in {"ok", "failure", "neutral"}:
-            raise ValueError(f"outcome must be 'ok', 'failure' or 'neutral', got {outcome!r}")
-        if lease.released:
+        self.release_many([(lease, outcome, reason)])
+
+    def release_many(self, releases: Iterable[tuple[Lease, Outcome, str]]) -> None:
+        """`release()` for several leases in one transaction, their outcomes applied in order."""
+        todo = [item for item in releases if not item[0].released]
+        for _, outcome, _ in todo:
+            if outcome not in {"ok", "failure", "neutral"}:
+                raise ValueError(f"outcome must be 'ok', 'failure' or 'neutral', got {outcome!r}")
+        if not todo:
             return
         with transaction.atomic():
             # The outcome counts even when the lease already expired (a late heartbeat): the call happened.
-            ProviderLease.objects.filter(pk=lease.pk).delete()
-            if outcome != "neutral":
-                self._record_outcome(lease, outcome=outcome, reason=reason)
-        lease.released = True
+            ProviderLease.objects.filter(pk__in=[lease.pk for lease, _, _ in todo]).delete()
+            judged = [item for item in todo if item[1] != "neutral"]
+            if judged:
+                state = _locked_state(self.policy.provider)
+                now = self._now()
+                changed = [self._apply_outcome(state, lease, outcome, reason, now) for lease, outcome, reason in judged]
+                if any(changed):
+                    state.updated_at = now
+                    state.save(
+                        update_fields=["state", "consecutive_failures", "opened_at", "last_failure", "updated_at"]
+                    )
+        for lease, _, _ in todo:
+            lease.released = True
 
-    def _record_outcome(self, lease: Lease, *, outcome: Outcome, reason: str) -> None:
+    def _apply_outcome(self, state: ProviderState, lease: Lease, outcome: Outcome, reason: str, now: datetime) -> bool:
+        """Update the breaker `state` for one call's outcome; says whether anything changed."""
         policy = self.policy
-        state = _locked_state(policy.provider)
-        now = self._now()
         reason = reason.strip()[:300]
         closed = state.state == BreakerState.CLOSED
         if outcome == "ok":
             if closed:
                 if state.consecutive_failures == 0:
-                    return  # nothing to change: spare the write on the common path
+                    return False  # nothing to change: spare the write on the common path
                 state.consecutive_failures = 0
             elif lease.probe:
                 logger.info("Provider %s: trial call succeeded, breaker closed", policy.provider)
@@ -417,7 +465,7 @@ class ProviderGovernor:
             else:
                 # A call that started before the breaker opened: one late answer does not prove
                 # recovery; the trial call after the cooldown decides.
-                return
+                return False
         else:
             state.consecutive_failures += 1
             state.last_failure = reason or "unknown failure"
@@ -434,8 +482,7 @@ class ProviderGovernor:
                 logger.warning("Provider %s: trial call failed, breaker open again", policy.provider)
                 state.state = BreakerState.OPEN
                 state.opened_at = now
-        state.updated_at = now
-        state.save(update_fields=["state", "consecutive_failures", "opened_at", "last_failure", "updated_at"])
+        return True
 
     def renew(self, leases: Iterable[Lease]) -> int:
         """Push the leases' expiry to now + TTL; returns how many were still alive to renew.

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from generation.pipeline.errors import RunCancelled
 from generation.pipeline.structured import CallRecord, StructuredCallFailed, StructuredResult
 from providers.base import Teacher
-from providers.governor import UNGOVERNED_PROVIDERS, Lease, ProviderGovernor, policy_for
+from providers.governor import UNGOVERNED_PROVIDERS, Lease, Outcome, ProviderGovernor, policy_for
 
 # A job is called with `check_cancelled`, which raises RunCancelled once the run is stopped.
 Job = Callable[..., StructuredResult]
@@ -45,7 +45,7 @@ class JobOutcome:
             return self.result.calls
         return self.error.calls if self.error is not None else []
 
-    def provider_health(self) -> tuple[str, str]:
+    def provider_health(self) -> tuple[Outcome, str]:
         """("ok" | "failure" | "neutral", reason) for the provider's circuit breaker."""
         if self.result is not None:
             return "ok", ""
@@ -73,7 +73,22 @@ def run_concurrently(
     governor: ProviderGovernor | None = None,
     check_cancelled: Callable[[], None] | None = None,
 ) -> Iterator[JobOutcome]:
-    """Run teacher jobs in a bounded pool; yield each outcome as soon as it is ready.
+    """Run teacher jobs in a bounded pool; yield each outcome as soon as it is ready (see `run_in_batches`)."""
+    for batch in run_in_batches(jobs, concurrency=concurrency, governor=governor, check_cancelled=check_cancelled):
+        yield from batch
+
+
+def run_in_batches(
+    jobs: dict[int | str, Job],
+    *,
+    concurrency: int,
+    governor: ProviderGovernor | None = None,
+    check_cancelled: Callable[[], None] | None = None,
+) -> Iterator[list[JobOutcome]]:
+    """Run teacher jobs in a bounded pool; yield the outcomes of the jobs that ended together.
+
+    A caller that stores outcomes can store each batch in one transaction: with a fast teacher
+    several jobs end at once, and every round trip to the database counts.
 
     With a governor, a job starts only once it holds a provider slot. While jobs are in flight
     a slot is only tried for (never waited on: our own finished jobs may hold the slots); with
@@ -95,23 +110,24 @@ def run_concurrently(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="alain-teacher") as pool:
         try:
             while waiting or pending:
-                while waiting and len(pending) < workers:
-                    lease = None
-                    if governor is not None:
-                        if pending:
-                            lease = governor.try_acquire()
-                            if lease is None:
-                                break
-                        else:
-                            lease = governor.acquire(check_cancelled=check_cancelled)
-                    key, job = waiting.pop(0)
-                    # A copy of the caller's context: the job's log lines name the run and stage.
-                    job_context = contextvars.copy_context()
-                    pending[pool.submit(job_context.run, job, check_cancelled=job_check)] = (key, lease)
+                free = min(len(waiting), workers - len(pending))
+                if free:
+                    # Every free worker's slot in one decision of the governor (one transaction).
+                    leases: list[Lease | None]
+                    if governor is None:
+                        leases = [None] * free
+                    elif pending:
+                        leases = list(governor.try_acquire_many(free))
+                    else:
+                        leases = list(governor.acquire_many(free, check_cancelled=check_cancelled))
+                    for lease in leases:
+                        key, job = waiting.pop(0)
+                        # A copy of the caller's context: the job's log lines name the run and stage.
+                        job_context = contextvars.copy_context()
+                        pending[pool.submit(job_context.run, job, check_cancelled=job_check)] = (key, lease)
                 done, _ = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-                for future in done:
-                    key, lease = pending.pop(future)
-                    yield _finish(future, key, lease, governor)
+                if done:
+                    yield _finish([(future, *pending.pop(future)) for future in done], governor)
                 if check_cancelled is not None and time.monotonic() - last_check >= CANCEL_CHECK_SECONDS:
                     last_check = time.monotonic()
                     check_cancelled()
@@ -121,27 +137,42 @@ def run_concurrently(
             stopped.set()
             for future in pending:
                 future.cancel()
-            for future, (_, lease) in pending.items():
-                if lease is not None and governor is not None:
-                    _wait_quietly(future)
-                    governor.release(lease, outcome="neutral")
+            held = [(future, lease) for future, (_, lease) in pending.items() if lease is not None]
+            for future, _ in held:
+                _wait_quietly(future)
+            if held and governor is not None:
+                governor.release_many([(lease, "neutral", "") for _, lease in held])
 
 
 def _finish(
-    future: Future[StructuredResult], key: int | str, lease: Lease | None, governor: ProviderGovernor | None
-) -> JobOutcome:
-    try:
-        outcome = JobOutcome(key=key, result=future.result())
-    except StructuredCallFailed as exc:
-        outcome = JobOutcome(key=key, error=exc)
-    except BaseException:
-        if lease is not None and governor is not None:
-            governor.release(lease, outcome="neutral")
-        raise
-    if lease is not None and governor is not None:
-        health, reason = outcome.provider_health()
-        governor.release(lease, outcome=health, reason=reason)
-    return outcome
+    finished: list[tuple[Future[StructuredResult], int | str, Lease | None]], governor: ProviderGovernor | None
+) -> list[JobOutcome]:
+    """The outcomes of jobs that ended together, after their slots went back in one transaction.
+
+    A job that crashed (a bug, not a teacher failure) is raised once every slot went back.
+    """
+    outcomes: list[JobOutcome] = []
+    releases: list[tuple[Lease, Outcome, str]] = []
+    crash: BaseException | None = None
+    for future, key, lease in finished:
+        try:
+            outcome = JobOutcome(key=key, result=future.result())
+        except StructuredCallFailed as exc:
+            outcome = JobOutcome(key=key, error=exc)
+        except BaseException as exc:  # a bug in a job: its slot goes back, then the error is raised
+            crash = crash or exc
+            if lease is not None:
+                releases.append((lease, "neutral", ""))
+            continue
+        outcomes.append(outcome)
+        if lease is not None:
+            health, reason = outcome.provider_health()
+            releases.append((lease, health, reason))
+    if releases and governor is not None:
+        governor.release_many(releases)
+    if crash is not None:
+        raise crash
+    return outcomes
 
 
 def _wait_quietly(future: Future[StructuredResult]) -> None:

@@ -305,6 +305,129 @@ def test_a_used_up_rate_limit_gives_up_as_saturated(clock):
     assert all(step <= 1.02 for step in clock.sleeps)
 
 
+# --- several slots at once (a run's sections) -------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_acquire_many_takes_what_the_cap_leaves_in_one_decision(clock):
+    governor = make_governor(clock, max_concurrency=5)
+    held = governor.acquire()
+
+    leases = governor.acquire_many(7)
+
+    assert len(leases) == 4
+    assert len({lease.pk for lease in leases} | {held.pk}) == 5
+    assert len({lease.holder for lease in leases}) == 4
+    assert live_leases(clock) == 5
+    assert governor.try_acquire_many(3) == []
+    assert clock.sleeps == []
+
+
+@pytest.mark.django_db
+def test_acquire_many_without_a_cap_grants_every_slot_asked_for(clock):
+    leases = make_governor(clock).acquire_many(6)
+
+    assert len(leases) == 6
+    assert set(ProviderLease.objects.values_list("pk", flat=True)) == {lease.pk for lease in leases}
+
+
+@pytest.mark.django_db
+def test_acquire_many_waits_for_one_slot_then_takes_the_free_ones(clock):
+    governor = make_governor(clock, max_concurrency=3)
+    busy = governor.acquire_many(3)
+
+    def free_two(sleeps: int) -> None:
+        if sleeps == 2:
+            governor.release_many([(busy[0], "ok", ""), (busy[1], "ok", "")])
+
+    clock.on_sleep = free_two
+    leases = governor.acquire_many(3)
+
+    assert len(leases) == 2
+    assert len(clock.sleeps) == 2
+    assert live_leases(clock) == 3
+
+
+@pytest.mark.django_db
+def test_acquire_many_takes_no_more_than_the_rate_limit_tokens(clock):
+    governor = make_governor(clock, requests_per_minute=60, rate_burst=3)
+
+    first = governor.acquire_many(5)
+    second = governor.acquire_many(5)
+
+    assert len(first) == 3
+    # The bucket is empty: the next call waits a second for one token, and takes only that one.
+    assert len(second) == 1
+    assert len(clock.sleeps) == 1 and 1.0 <= clock.sleeps[0] <= 1.02
+
+
+@pytest.mark.django_db
+def test_acquire_many_sends_a_single_trial_call_when_half_open(clock):
+    governor = make_governor(clock, breaker_threshold=1, breaker_cooldown_seconds=10)
+    fail_times(governor, 1)
+    clock.advance(10)
+
+    leases = governor.acquire_many(4)
+
+    assert [lease.probe for lease in leases] == [True]
+    assert state_of().state == BreakerState.HALF_OPEN
+    assert governor.try_acquire_many(4) == []
+
+
+@pytest.mark.django_db
+def test_acquire_many_rejects_asking_for_nothing(clock):
+    with pytest.raises(ValueError, match="at least 1"):
+        make_governor(clock).try_acquire_many(0)
+
+
+@pytest.mark.django_db
+def test_release_many_frees_every_slot_and_applies_the_outcomes_in_order(clock):
+    governor = make_governor(clock, breaker_threshold=3)
+    leases = governor.acquire_many(4)
+
+    governor.release_many(
+        [
+            (leases[0], "failure", "HTTP 502"),
+            (leases[1], "neutral", ""),
+            (leases[2], "failure", "HTTP 503"),
+            (leases[3], "failure", "read timeout"),
+        ]
+    )
+
+    assert live_leases(clock) == 0
+    assert all(lease.released for lease in leases)
+    state = state_of()
+    # Three failures in a row (the neutral one does not count): the breaker opened, naming the last.
+    assert state.state == BreakerState.OPEN
+    assert state.consecutive_failures == 3
+    assert state.last_failure == "read timeout"
+
+
+@pytest.mark.django_db
+def test_release_many_with_a_success_last_resets_the_failures(clock):
+    governor = make_governor(clock, breaker_threshold=5)
+    leases = governor.acquire_many(3)
+
+    governor.release_many(
+        [(leases[0], "failure", "HTTP 500"), (leases[1], "failure", "HTTP 500"), (leases[2], "ok", "")]
+    )
+
+    assert state_of().consecutive_failures == 0
+    assert state_of().state == BreakerState.CLOSED
+
+
+@pytest.mark.django_db
+def test_release_many_checks_every_outcome_before_releasing_any(clock):
+    governor = make_governor(clock)
+    first, second = governor.acquire_many(2)
+
+    with pytest.raises(ValueError, match="outcome must be"):
+        governor.release_many([(first, "ok", ""), (second, "bad", "")])
+
+    assert live_leases(clock) == 2
+    assert not first.released and not second.released
+
+
 # --- circuit breaker --------------------------------------------------------------------------
 
 

@@ -119,7 +119,8 @@ def publish_version(*, run: Run, version: NotebookVersion) -> list[Artifact]:
                 "a version's artifacts are written once.",
                 stage="publish",
             )
-    written = []
+    written: list[Artifact] = []
+    new_rows: list[Artifact] = []
     with transaction.atomic():
         for name, data in files.items():
             path = f"{prefix}/{name}"
@@ -133,7 +134,7 @@ def publish_version(*, run: Run, version: NotebookVersion) -> list[Artifact]:
             _write_once(path, data)
             if existing is None:
                 kind = Artifact.Kind.SECTION if name.startswith("sections/") else KIND_BY_NAME[name]
-                existing = Artifact.objects.create(
+                existing = Artifact(
                     run=run,
                     version=version,
                     path=path,
@@ -142,7 +143,10 @@ def publish_version(*, run: Run, version: NotebookVersion) -> list[Artifact]:
                     sha256=hashlib.sha256(data).hexdigest(),
                     size=len(data),
                 )
+                new_rows.append(existing)
             written.append(existing)
+        # One INSERT for the version's dozen files; the same objects, now with their keys, are returned.
+        Artifact.objects.bulk_create(new_rows)
     return written
 
 

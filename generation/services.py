@@ -147,24 +147,59 @@ def run_event(
     return RunEvent.objects.create(run=run, kind=kind, message=message, stage=stage, level=level, data=data or {})
 
 
-def run_stage_started(*, run: Run, stage: str) -> None:
-    run.stage = stage
-    Run.objects.filter(pk=run.pk).update(stage=stage, updated_at=timezone.now())
-    run_event(run=run, kind="stage_started", stage=stage, message=f"Stage {stage} started.")
+@dataclass(frozen=True)
+class StageDone:
+    """A stage that just completed, waiting to be recorded with the start of the next one."""
+
+    stage: str
+    elapsed_ms: int
+    note: str = ""
 
 
-def run_stage_completed(*, run: Run, stage: str, elapsed_ms: int, note: str = "") -> None:
-    """Record that `stage` is done; its results must already be saved."""
-    if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage!r}")
-    completed = [s for s in run.completed_stages if s != stage] + [stage]
-    run.completed_stages = sorted(completed, key=STAGES.index)
-    run.stage_timings = {**run.stage_timings, stage: elapsed_ms}
-    Run.objects.filter(pk=run.pk).update(
-        completed_stages=run.completed_stages, stage_timings=run.stage_timings, updated_at=timezone.now()
-    )
-    message = f"Stage {stage} completed in {elapsed_ms} ms." + (f" {note}" if note else "")
-    run_event(run=run, kind="stage_completed", stage=stage, message=message, data={"elapsed_ms": elapsed_ms})
+def run_stage_advance(*, run: Run, worker: str, done: StageDone | None = None, starting: str | None = None) -> bool:
+    """Record that stage `done` completed and stage `starting` starts: one UPDATE and one INSERT.
+
+    Both happen at every stage boundary, so they share the statements (a run has eight of
+    them). Starting is conditioned on the run still running in `worker`: False, and nothing
+    started, when it was cancelled, ended or taken over meanwhile. The completion is recorded
+    either way (its results are saved; a resumed run must not redo the stage).
+    """
+    now = timezone.now()
+    changes: dict[str, Any] = {"updated_at": now}
+    events: list[RunEvent] = []
+    if done is not None:
+        if done.stage not in STAGES:
+            raise ValueError(f"unknown stage {done.stage!r}")
+        completed = [s for s in run.completed_stages if s != done.stage] + [done.stage]
+        changes["completed_stages"] = sorted(completed, key=STAGES.index)
+        changes["stage_timings"] = {**run.stage_timings, done.stage: done.elapsed_ms}
+        message = f"Stage {done.stage} completed in {done.elapsed_ms} ms." + (f" {done.note}" if done.note else "")
+        events.append(
+            RunEvent(
+                run=run,
+                kind="stage_completed",
+                stage=done.stage,
+                message=message,
+                level=RunEvent.Level.INFO,
+                data={"elapsed_ms": done.elapsed_ms},
+            )
+        )
+    started = False
+    if starting is not None:
+        owned = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING, claimed_by=worker)
+        started = bool(owned.update(stage=starting, **changes))
+    if done is not None and not started:
+        Run.objects.filter(pk=run.pk).update(**changes)
+    if done is not None:
+        run.completed_stages = changes["completed_stages"]
+        run.stage_timings = changes["stage_timings"]
+    if started:
+        run.stage = starting
+        events.append(
+            RunEvent(run=run, kind="stage_started", stage=starting, message=f"Stage {starting} started.", data={})
+        )
+    RunEvent.objects.bulk_create(events)
+    return started or starting is None
 
 
 def run_claim(*, run_id: int, worker: str, stale_after_seconds: float) -> Run | None:

@@ -50,11 +50,18 @@ class RunContext:
 
     def check_cancelled(self) -> None:
         """Stop at a stage boundary or before a teacher call when the run should not go on."""
+        self.check_owner()
+        self.check_deadline()
+
+    def check_owner(self) -> None:
+        """Raise RunCancelled or RunLost unless the run is still running in this worker."""
         row = Run.objects.filter(pk=self.run.pk).values("status", "claimed_by").first()
         if row is None or row["status"] == RunStatus.CANCELLED:
             raise RunCancelled("The run was cancelled.", stage=self.run.stage)
         if row["status"] != RunStatus.RUNNING or row["claimed_by"] != self.worker:
             raise RunLost(f"run {self.run.tutorial_id} is {row['status']} and owned by {row['claimed_by'] or 'nobody'}")
+
+    def check_deadline(self) -> None:
         deadline = self.config.get("RUN_DEADLINE_SECONDS")
         claimed_at = self.run.claimed_at
         if deadline and claimed_at and (timezone.now() - claimed_at).total_seconds() > deadline:
@@ -137,13 +144,21 @@ def _run_stages(
         run=run, teacher=teacher, progress=progress, config=config, worker=worker, governor=governor_for(teacher)
     )
     try:
+        # A completed stage is recorded together with the start of the next one (see
+        # services.run_stage_advance); nothing can fail between the two.
+        done: services.StageDone | None = None
         for stage, fn in PIPELINE:
             if stage in run.completed_stages:
                 progress(stage, "already done, reused")
                 continue
-            context.check_cancelled()
+            # Starting is conditioned on the run still being this worker's, which spares reading
+            # the run first; when the start is refused, check_owner says why.
+            if not services.run_stage_advance(run=run, worker=worker, done=done, starting=stage):
+                context.check_owner()
+                raise RunLost(f"run {run.tutorial_id} changed hands as stage {stage} was starting")
+            done = None
+            context.check_deadline()
             log_context.set_stage(stage)
-            services.run_stage_started(run=run, stage=stage)
             progress(stage, "started")
             started = time.perf_counter()
             try:
@@ -151,8 +166,10 @@ def _run_stages(
             except ProviderUnavailable as exc:
                 raise TeacherError(exc.message, stage=stage) from None
             elapsed_ms = round((time.perf_counter() - started) * 1000)
-            services.run_stage_completed(run=run, stage=stage, elapsed_ms=elapsed_ms, note=note)
+            done = services.StageDone(stage, elapsed_ms, note)
             progress(stage, f"done in {elapsed_ms / 1000:.1f} s" + (f": {note}" if note else ""))
+        if done is not None:
+            services.run_stage_advance(run=run, worker=worker, done=done)
         context.check_cancelled()
         verdict = stages.final_verdict(run)
         if verdict is not None:

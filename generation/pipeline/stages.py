@@ -12,6 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from generation import artifacts, signals
 from generation.models import Finding, NotebookVersion, Outline, ResearchRecord, Run, Section, TeacherCall
@@ -19,7 +20,7 @@ from generation.pipeline import assembly
 from generation.pipeline.checking import latest_version
 from generation.pipeline.errors import PipelineError, TeacherError, ValidationFailed
 from generation.pipeline.outline import generate_outline
-from generation.pipeline.pool import JobOutcome, run_concurrently
+from generation.pipeline.pool import JobOutcome, run_concurrently, run_in_batches
 from generation.pipeline.research import scout
 from generation.pipeline.research.snapshot import ResearchSnapshot
 from generation.pipeline.sections import generate_section
@@ -187,7 +188,9 @@ def sections_stage(context: RunContext) -> str:
     research = load_research(run)
     outline_row = Outline.objects.get(run=run)
     # Sections not written yet, with a person's instruction when one asked for a new writing.
-    todo = dict(run.sections.exclude(status=Section.Status.DONE).values_list("index", "instruction"))
+    pending = list(run.sections.exclude(status=Section.Status.DONE).values_list("index", "instruction", "pk"))
+    todo = {index: instruction for index, instruction, _ in pending}
+    section_pks = {index: pk for index, _, pk in pending}
     section_prompt, wrapup_prompt = load_prompt("section"), load_prompt("wrapup")
     common = {
         "teacher": context.teacher,
@@ -209,19 +212,21 @@ def sections_stage(context: RunContext) -> str:
         )
     failures: list[str] = []
     concurrency = min(context.config["SECTION_CONCURRENCY"], context.teacher.max_concurrency or len(jobs) or 1)
-    for outcome in run_concurrently(
+    for batch in run_in_batches(
         jobs, concurrency=concurrency, governor=context.governor, check_cancelled=context.check_cancelled
     ):
-        # Persisted as each job completes, so a resumed run keeps what finished.
+        # Persisted as jobs complete (those that ended together in one transaction), so a
+        # resumed run keeps what finished.
+        sections = [outcome for outcome in batch if outcome.key != "wrapup"]
         with transaction.atomic():
-            save_calls(run, outcome.calls)
-            if outcome.key == "wrapup":
-                failures += _store_wrapup(outline_row, outcome, wrapup_prompt.label)
-                label = "wrap-up"
-            else:
-                failures += _store_section(run, outcome, section_prompt.label)
-                label = f"step {int(outcome.key) + 1}/{len(plan.steps)}"
-        context.progress("sections", f"{label} {'done' if outcome.result is not None else 'failed'}")
+            save_calls(run, [call for outcome in batch for call in outcome.calls])
+            failures += _store_sections(section_pks, sections, section_prompt.label)
+            for outcome in batch:
+                if outcome.key == "wrapup":
+                    failures += _store_wrapup(outline_row, outcome, wrapup_prompt.label)
+        for outcome in batch:
+            label = "wrap-up" if outcome.key == "wrapup" else f"step {int(outcome.key) + 1}/{len(plan.steps)}"
+            context.progress("sections", f"{label} {'done' if outcome.result is not None else 'failed'}")
     run.prompt_versions = {**run.prompt_versions, "section": section_prompt.label, "wrapup": wrapup_prompt.label}
     Run.objects.filter(pk=run.pk).update(prompt_versions=run.prompt_versions)
     if failures:
@@ -230,19 +235,24 @@ def sections_stage(context: RunContext) -> str:
     return f"{len(todo)} section(s) generated, {reused} reused" + (", wrap-up written" if "wrapup" in jobs else "")
 
 
-def _store_section(run: Run, outcome: JobOutcome, prompt_label: str) -> list[str]:
-    section = run.sections.get(index=outcome.key)
-    if outcome.result is not None:
-        section.data = outcome.result.raw
-        section.status = Section.Status.DONE
-        section.prompt_version = prompt_label
-        section.error_message = ""
-        section.save()
-        return []
-    section.status = Section.Status.FAILED
-    section.error_message = outcome.error.message if outcome.error else "unknown error"
-    section.save()
-    return [f"step {section.index + 1} ({section.error_message})"]
+def _store_sections(pks: dict[int, int], outcomes: list[JobOutcome], prompt_label: str) -> list[str]:
+    """Store the written (or failed) sections of one batch, by their keys in `pks`; the failures, described."""
+    now = timezone.now()  # bulk_update skips auto_now
+    rows, failures = [], []
+    for outcome in outcomes:
+        row = Section(pk=pks[outcome.key], updated_at=now, prompt_version=prompt_label)
+        if outcome.result is not None:
+            row.data, row.status, row.error_message = outcome.result.raw, Section.Status.DONE, ""
+        else:
+            row.error_message = outcome.error.message if outcome.error else "unknown error"
+            row.status = Section.Status.FAILED
+            failures.append(f"step {int(outcome.key) + 1} ({row.error_message})")
+        rows.append(row)
+    done = [row for row in rows if row.status == Section.Status.DONE]
+    failed = [row for row in rows if row.status == Section.Status.FAILED]
+    Section.objects.bulk_update(done, ["data", "status", "prompt_version", "error_message", "updated_at"])
+    Section.objects.bulk_update(failed, ["status", "error_message", "updated_at"])
+    return failures
 
 
 def _store_wrapup(outline: Outline, outcome: JobOutcome, prompt_label: str) -> list[str]:

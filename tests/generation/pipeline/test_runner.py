@@ -175,3 +175,45 @@ def test_a_running_or_queued_run_cannot_have_a_section_regenerated():
     run = make_run()
     with pytest.raises(InvalidTransition, match="wait until it ends"):
         section_regenerate(run=run, index=0)
+
+
+def test_a_run_cancelled_during_a_stage_keeps_that_stage_and_starts_no_other():
+    from generation.services import run_cancel
+
+    run = make_run()
+    teacher = CountingDemo()
+
+    def cancel_once_a_section_is_stored(stage, message):
+        # As a person would, while the other sections are still being written.
+        if stage == "sections" and message.endswith("done") and Run.objects.get(pk=run.pk).status == "running":
+            run_cancel(run=Run.objects.get(pk=run.pk), reason="changed my mind")
+
+    run = execute_run(run.pk, teacher=teacher, progress=cancel_once_a_section_is_stored)
+
+    assert run.status == RunStatus.CANCELLED
+    # The sections stage finished its work: it is recorded as done, and nothing after it started.
+    assert run.completed_stages == ["research", "outline", "sections"]
+    assert run.stage == "sections"
+    assert "assembly" not in run.stage_timings
+    kinds = list(run.events.filter(kind__startswith="stage_").values_list("kind", "stage"))
+    assert kinds[-2:] == [("stage_started", "sections"), ("stage_completed", "sections")]
+    assert not run.versions.exists()
+
+    # A retry resumes at assembly: no teacher call is made again.
+    run_set_status(run=run, status=RunStatus.QUEUED)
+    calls_before = len(teacher.calls)
+    run = execute_run(run.pk, teacher=teacher)
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert len(teacher.calls) == calls_before
+    assert run.completed_stages == list(STAGES)
+
+
+def test_every_stage_is_recorded_as_started_then_completed_in_order():
+    run = execute_run(make_run().pk, teacher=CountingDemo())
+
+    events = list(run.events.filter(kind__startswith="stage_").values_list("kind", "stage"))
+    expected = [(kind, stage) for stage in STAGES for kind in ("stage_started", "stage_completed")]
+    assert events == expected
+    completed = run.events.get(kind="stage_completed", stage="publish")
+    assert completed.data == {"elapsed_ms": run.stage_timings["publish"]}
+    assert completed.message.startswith(f"Stage publish completed in {run.stage_timings['publish']} ms.")

@@ -9,6 +9,7 @@ from typing import Any
 import nbformat
 
 from generation.models import NotebookVersion, Run, TeacherCall
+from generation.pipeline.assembly import notebook_from_text
 from generation.pipeline.validators.secrets import find_secrets, mask
 
 _SEVERITY_WORD = {"error": "Error", "warning": "Warning", "info": "Note"}
@@ -88,7 +89,7 @@ def validation_markdown(run: Run, version: NotebookVersion) -> str:
     teacher = f"Teacher: {run.teacher_provider} / {run.teacher_model}" + (" (demo content)" if run.is_demo else "")
     return render_validation_markdown(
         title=f"{run.tutorial_id} v{version.number}",
-        nb=nbformat.reads(version.ipynb, as_version=4),
+        nb=notebook_from_text(version.ipynb),
         findings=list(version.findings.all()),
         summary=version.validation_summary or {},
         passed=bool(version.passed),

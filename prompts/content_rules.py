@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+from functools import lru_cache
 
 # Placeholders that must never ship in a manual. Matched case-insensitively on prose and code.
 PLACEHOLDER_PATTERNS: dict[str, re.Pattern[str]] = {
@@ -47,13 +48,33 @@ def strip_ipython_syntax(code: str) -> str:
     return "\n".join(out)
 
 
+@lru_cache(maxsize=256)
+def _parsed(code: str) -> tuple[ast.Module | None, str, str]:
+    # (tree, syntax error, value error). A cell is parsed by the section's schema when the
+    # teacher replies, again when assembly reads the sections back, and by three validators:
+    # parse it once. The trees are shared, so nobody may change them.
+    try:
+        return ast.parse(strip_ipython_syntax(code)), "", ""
+    except SyntaxError as exc:
+        return None, f"line {exc.lineno}: {exc.msg}", ""
+    except ValueError as exc:  # null bytes (a SyntaxError from Python 3.12 on)
+        return None, "", str(exc)
+
+
+def parse_code_cell(code: str) -> ast.Module | None:
+    """The AST of a code cell (IPython magics blanked out), or None when it does not parse.
+
+    Shared between callers (cached): read it, never change it.
+    """
+    return _parsed(code)[0]
+
+
 def python_parse_error(code: str) -> str | None:
     """The SyntaxError of a code cell, in one line, or None when it parses."""
-    try:
-        ast.parse(strip_ipython_syntax(code))
-    except SyntaxError as exc:
-        return f"line {exc.lineno}: {exc.msg}"
-    return None
+    _, syntax_error, value_error = _parsed(code)
+    if value_error:
+        raise ValueError(value_error)
+    return syntax_error or None
 
 
 # A package installation inside a step: the manual's setup cell installs the pinned packages, and
@@ -95,9 +116,8 @@ MANUAL_PACKAGES = frozenset({"openai", "ipywidgets"})
 
 def unavailable_imports(code: str) -> list[str]:
     """Top-level modules a cell imports that a manual's environment does not have, in order."""
-    try:
-        tree = ast.parse(strip_ipython_syntax(code))
-    except SyntaxError:
+    tree = _parsed(code)[0]
+    if tree is None:
         return []
     found: list[str] = []
     for node in ast.walk(tree):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
@@ -236,9 +237,19 @@ class SectionSpec(StrictModel):
 _WIRE_DROPPED_KEYWORDS = frozenset({"maxLength"})
 
 
+@cache
+def _json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    # pydantic builds the schema anew on every call (about 2 ms for a section); every teacher call
+    # sends one. Never handed out as is: `_inline_schema` returns a fresh copy.
+    return model.model_json_schema()
+
+
 def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON Schema as sent to teachers: no `title` noise, no maximum string lengths."""
-    schema = model.model_json_schema()
+    """The model's JSON Schema as sent to teachers: no `title` noise, no maximum string lengths.
+
+    A new dict each time (callers may adjust it, see `_capped_steps`).
+    """
+    schema = _json_schema(model)
 
     def scrub(node: Any) -> Any:
         if isinstance(node, dict):

@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import nbformat
-from nbformat import NotebookNode
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat import NotebookNode, from_dict
+from nbformat.v4 import new_notebook
+from nbformat.v4.nbjson import BytesEncoder
+from nbformat.v4.rwbase import split_lines, strip_transient
 
 from generation.pipeline.notebook import code as code_cells
 from generation.pipeline.notebook import markdown as md
@@ -47,6 +49,7 @@ __all__ = [
     "build_notebook",
     "count_cells",
     "markdown_share",
+    "notebook_from_text",
     "notebook_to_bytes",
     "planned_markdown_share",
     "set_validation_summary",
@@ -147,8 +150,38 @@ def build_notebook(
 
 
 def notebook_to_bytes(nb: NotebookNode) -> bytes:
-    """The .ipynb bytes: sorted keys, fixed indent, our own cell ids, so equal notebooks are equal bytes."""
-    return (nbformat.writes(nb, version=4) + "\n").encode("utf-8")
+    """The .ipynb bytes: sorted keys, fixed indent, our own cell ids, so equal notebooks are equal bytes.
+
+    The bytes of `nbformat.writes(nb, version=4)` (a test holds them equal), without its two
+    costly extras: a deep copy of the whole notebook before splitting the sources into lines
+    (only the containers that change are copied here), and a schema validation that only logs
+    (`build_notebook` validates, and so does the `schema` validator).
+    """
+    if nb.get("nbformat") != 4:
+        return (nbformat.writes(nb, version=4) + "\n").encode("utf-8")
+    cells = []
+    for cell in nb.cells:
+        copied = NotebookNode(cell)
+        copied["metadata"] = NotebookNode(cell.get("metadata", {}))
+        for key in ("outputs", "attachments"):
+            if key in cell:
+                copied[key] = copy.deepcopy(cell[key])
+        cells.append(copied)
+    shallow = NotebookNode(nb)
+    shallow["metadata"] = NotebookNode(nb.get("metadata", {}))
+    shallow["cells"] = cells
+    data = strip_transient(split_lines(shallow))
+    text = json.dumps(data, cls=BytesEncoder, indent=1, sort_keys=True, separators=(",", ": "), ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
+
+
+def notebook_from_text(text: str) -> NotebookNode:
+    """A stored version's notebook, as `nbformat.reads(text, as_version=4)` gives it.
+
+    Without the schema validation that nbformat.reads adds, which only logs and costs more
+    than the rest of the read: the `schema` validator reports an invalid notebook as a finding.
+    """
+    return nbformat.convert(nbformat.reader.reads(text), 4)
 
 
 def set_validation_summary(nb: NotebookNode, summary: Mapping[str, Any]) -> NotebookNode:
@@ -425,9 +458,12 @@ def _to_node(cell: _Cell) -> NotebookNode:
         metadata["alain"]["step"] = cell.step
     if cell.tags:
         metadata["tags"] = list(cell.tags)
+    # The fields nbformat's new_code_cell / new_markdown_cell set, without their validation of
+    # each cell (a third of assembly's time): build_notebook validates the whole notebook once.
+    node = {"id": cell.cell_id, "cell_type": cell.kind, "metadata": metadata, "source": cell.source}
     if cell.kind == "code":
-        return new_code_cell(source=cell.source, id=cell.cell_id, metadata=metadata)
-    return new_markdown_cell(source=cell.source, id=cell.cell_id, metadata=metadata)
+        node |= {"execution_count": None, "outputs": []}
+    return from_dict(node)
 
 
 def _bullets(items: Sequence[str]) -> str:

@@ -49,7 +49,7 @@ def version_findings(version: NotebookVersion) -> list[FindingData]:
 def store_report(version: NotebookVersion, report: ValidationReport, *, executed: bool) -> None:
     """Replace the version's findings and verdict; its metadata cell carries the summary."""
     summary = {**report.summary(), "executed": executed}
-    nb = assembly.set_validation_summary(nbformat.reads(version.ipynb, as_version=4), summary)
+    nb = assembly.set_validation_summary(assembly.notebook_from_text(version.ipynb), summary)
     data = assembly.notebook_to_bytes(nb)
     with transaction.atomic():
         version.findings.all().delete()
@@ -96,7 +96,7 @@ def check_notebook(
 def check_version(version: NotebookVersion, *, execute: bool, config: dict[str, Any]) -> ValidationReport:
     """check_notebook on a stored version, with the configured limits; the result is stored."""
     report, executed = check_notebook(
-        nbformat.reads(version.ipynb, as_version=4),
+        assembly.notebook_from_text(version.ipynb),
         execute=execute,
         cell_timeout=config["EXEC_CELL_TIMEOUT"],
         total_timeout=config["EXEC_TOTAL_TIMEOUT"],
@@ -112,7 +112,7 @@ def _verdict(report: ValidationReport) -> str:
 
 def validation_stage(context: RunContext) -> str:
     version = latest_version(context.run)
-    report = validate_notebook(nbformat.reads(version.ipynb, as_version=4))
+    report = validate_notebook(assembly.notebook_from_text(version.ipynb))
     store_report(version, report, executed=False)
     return _verdict(report)
 
@@ -127,7 +127,7 @@ def execution_stage(context: RunContext) -> str:
     report = ValidationReport(findings=static, durations_ms=dict(version.validation_summary.get("durations_ms", {})))
     executed = execute_into(
         report,
-        nbformat.reads(version.ipynb, as_version=4),
+        assembly.notebook_from_text(version.ipynb),
         cell_timeout=context.config["EXEC_CELL_TIMEOUT"],
         total_timeout=context.config["EXEC_TOTAL_TIMEOUT"],
     )
@@ -165,7 +165,7 @@ def autofix_stage(context: RunContext) -> str:
 def _fix_round(context: RunContext, version: NotebookVersion, round_number: int) -> str | None:
     """One round of fixes as a new version; None when nothing automatic can be tried."""
     run = context.run
-    nb = nbformat.reads(version.ipynb, as_version=4)
+    nb = assembly.notebook_from_text(version.ipynb)
     findings = version_findings(version)
     broken_steps = failing_steps(nb, findings)
     repaired = _repair_steps(context, nb, broken_steps, round_number) if broken_steps else []
@@ -183,7 +183,7 @@ def _fix_round(context: RunContext, version: NotebookVersion, round_number: int)
     nb, fixes = apply_deterministic_fixes(nb)
     if not repaired and not fixes:
         return None
-    if _content(nb) == _content(nbformat.reads(version.ipynb, as_version=4)):
+    if _content(nb) == _content(assembly.notebook_from_text(version.ipynb)):
         # The teacher rewrote the steps into the same code: another round would change nothing.
         return None
     what = [f"step {n} rewritten" for n in repaired] + [fix.description for fix in fixes]

@@ -78,7 +78,9 @@ def check_colab(nb: nbformat.NotebookNode) -> list[FindingData]:
 
 
 def _size(nb: nbformat.NotebookNode) -> list[FindingData]:
-    size = len(json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
+    # Compact JSON goes through the C encoder; the saved file's indentation adds a few percent,
+    # which matters nowhere near the megabyte limits (large notebooks are large by their outputs).
+    size = len(json.dumps(nb, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     megabytes = size / (1024 * 1024)
     if size > NOTEBOOK_MAX_BYTES:
         return [
@@ -158,8 +160,9 @@ def _tree_findings(
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = _dotted(node.func)
-            strings = _strings(node)
-            if name in _SHELL_CALLS and any("pip" in s.split() or "pip install" in s for s in strings):
+            # Only a shell call's strings matter: walking every call's subtree made this
+            # validator quadratic in the nesting of calls.
+            if name in _SHELL_CALLS and any("pip" in s.split() or "pip install" in s for s in _strings(node)):
                 subprocess_pip = True
             if isinstance(node.func, ast.Name) and node.func.id == "input":
                 blocking = True

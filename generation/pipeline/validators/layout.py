@@ -18,7 +18,7 @@ from functools import cached_property
 import nbformat
 
 from generation.pipeline.notebook.labels import LABELS
-from prompts.content_rules import strip_ipython_syntax
+from prompts.content_rules import parse_code_cell
 
 # The contract's parts, in the order DESIGN.md puts them.
 CONTRACT_PARTS: tuple[str, ...] = (
@@ -244,11 +244,11 @@ def is_python_notebook(nb: nbformat.NotebookNode) -> bool:
 
 
 def parse_python(source: str) -> ast.Module | None:
-    """The AST of a code cell (IPython magics blanked out), or None when it does not parse."""
-    try:
-        return ast.parse(strip_ipython_syntax(source or ""))
-    except (SyntaxError, ValueError):
-        return None
+    """The AST of a code cell (IPython magics blanked out), or None when it does not parse.
+
+    Shared with every other reader of the same source (see `parse_code_cell`): never change it.
+    """
+    return parse_code_cell(source or "")
 
 
 def text_outside_fences(source: str) -> str:

@@ -550,3 +550,36 @@ def test_the_demo_notebook_runs_top_to_bottom_offline(
     out = capsys.readouterr().out
     assert "offline stand-in reply" in out
     assert "passed" in out and "median" in out
+
+
+def test_notebook_bytes_are_nbformats_own_for_any_notebook_and_leave_it_unchanged():
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    nb = new_notebook(metadata={"signature": "sha256:x", "orig_nbformat": 3, "alain": {"language": "fr", "é": [1]}})
+    code = new_code_cell("import os\nprint('héllo')\n", metadata={"trusted": True, "tags": ["x"]})
+    code.outputs = [
+        new_output("stream", name="stdout", text="a\nb\n"),
+        new_output(
+            "display_data", data={"text/plain": "x\ny", "image/png": "iVBOR\nw0", "application/json": {"k": "v"}}
+        ),
+        new_output("execute_result", data={"text/plain": "1\n2"}, execution_count=1),
+        new_output("error", ename="ValueError", evalue="bad", traceback=["line 1", "line 2"]),
+    ]
+    markdown = new_markdown_cell("# Title\n\nText", attachments={"a.png": {"image/png": "abc\ndef"}})
+    nb.cells = [code, markdown]
+    before = json.loads(json.dumps(nb))
+
+    data = notebook_to_bytes(nb)
+
+    assert data == (nbformat.writes(nb, version=4) + "\n").encode("utf-8")
+    assert json.loads(json.dumps(nb)) == before
+    assert assembly.notebook_from_text(data.decode("utf-8")) == nbformat.reads(data.decode("utf-8"), as_version=4)
+
+
+def test_a_built_manual_is_written_and_read_back_as_nbformat_does():
+    nb = build(steps=4, blocks=2, text=HOSTILE)
+
+    data = notebook_to_bytes(nb)
+
+    assert data == (nbformat.writes(nb, version=4) + "\n").encode("utf-8")
+    assert assembly.notebook_from_text(data.decode("utf-8")) == nb

@@ -21,11 +21,19 @@ KNOWN = {
     "slack-token": "xoxb-" + "1234567890-abcdefABCDEF",
     "google-api-key": "AIza" + "Sy" + "A1b2C3d4E5" * 3 + "f6G",
     "private-key": "-----BEGIN RSA " + "PRIVATE KEY-----\nMIIEow...",
+    "stripe-key": "sk_" + "live_" + "Q1w2E3r4T5" * 3,
+    "jwt": "eyJ" + "hbGciOiJIUzI1NiJ9" + ".eyJ" + "zdWIiOiIxMjM0NTY3ODkwIn0" + "." + "dozjgNryP4J3jVmNHl0w5N",
 }
+# Second spellings of some formats: each must pass the quick text check that `_known` runs first.
+OTHER_SPELLINGS = [
+    ("aws-access-key", "ASIA" + "ZYXWVUT987654321"),
+    ("github-token", "github_pat_" + "11ABCDEFG0" * 6),
+    ("slack-token", "https://hooks.slack.com/services/" + "T0000/B0000/" + "XXXXXXXXXXXXXXXXXXXXXXXX"),
+]
 RANDOM_TOKEN = "Qx7" + "fK2mZ9pL4vR8tW1yB6nD3hJ5sG0cX" + "aE"
 
 
-@pytest.mark.parametrize(("code", "secret"), list(KNOWN.items()))
+@pytest.mark.parametrize(("code", "secret"), [*KNOWN.items(), *OTHER_SPELLINGS])
 def test_a_known_key_format_in_code_is_an_error_that_never_echoes_it(code, secret):
     finding = only(notebook(f"value = {secret!r}"), "secrets", f"secret-{code}")
     assert finding.severity == "error" and finding.cell_index == 0
@@ -34,10 +42,17 @@ def test_a_known_key_format_in_code_is_an_error_that_never_echoes_it(code, secre
         assert body not in finding.message and mask(secret) in finding.message
 
 
-def test_an_aws_secret_access_key_is_found_by_its_name():
+@pytest.mark.parametrize("name", ["aws_secret_access_key", "AWS_SECRET_ACCESS_KEY", "AwsSecretKey"])
+def test_an_aws_secret_access_key_is_found_by_its_name(name):
     secret = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY"
-    finding = only(notebook(f'aws_secret_access_key = "{secret}"'), "secrets", "secret-aws-secret-key")
+    finding = only(notebook(f'{name} = "{secret}"'), "secrets", "secret-aws-secret-key")
     assert secret not in finding.message
+
+
+def test_every_known_format_has_the_text_it_cannot_match_without():
+    from generation.pipeline.validators import secrets
+
+    assert set(secrets._KNOWN_ANCHORS) == set(secrets.KNOWN_FORMATS) == set(KNOWN) | {"aws-secret-key"}
 
 
 def test_a_literal_key_assigned_in_code_is_fixable():

@@ -62,6 +62,17 @@ def save_calls(run: Run, calls: list[CallRecord]) -> None:
     )
 
 
+def _store_one(model: type[ResearchRecord] | type[Outline], run: Run, **values: Any) -> None:
+    """A stage's one-per-run result, replaced when the stage runs again (a resumed run).
+
+    What update_or_create does, in one statement when it replaces and two when it creates,
+    instead of a locking read, a savepoint and its release. The caller's transaction holds
+    the run, which has one worker.
+    """
+    if not model.objects.filter(run=run).update(**values):
+        model.objects.create(run=run, **values)
+
+
 def seed_base_for(run: Run) -> int:
     """Sampling seeds for this execution of the run: a retried run must not replay the exact
     replies that failed before (a teacher at a fixed seed is deterministic)."""
@@ -104,14 +115,13 @@ def research_stage(context: RunContext) -> str:
         budget_tokens=research_excerpt_budget(context.teacher, context.config),
     )
     with transaction.atomic():
-        ResearchRecord.objects.update_or_create(
-            run=run,
-            defaults={
-                "data": snapshot.model_dump(mode="json"),
-                "revision_sha": snapshot.revision_sha,
-                "quality_score": snapshot.quality.score,
-                "thin_card": snapshot.quality.thin,
-            },
+        _store_one(
+            ResearchRecord,
+            run,
+            data=snapshot.model_dump(mode="json"),
+            revision_sha=snapshot.revision_sha,
+            quality_score=snapshot.quality.score,
+            thin_card=snapshot.quality.thin,
         )
         if snapshot.subject and snapshot.subject != run.subject_model:
             run.subject_model = snapshot.subject[:200]
@@ -155,21 +165,21 @@ def outline_stage(context: RunContext) -> str:
     [done] = run_concurrently(
         {"outline": plan_job}, concurrency=1, governor=context.governor, check_cancelled=context.check_cancelled
     )
-    save_calls(run, done.calls)
     if done.result is None:
         assert done.error is not None
+        save_calls(run, done.calls)
         raise done.error
     result = done.result
     outline: PlanSpec = result.value  # type: ignore[assignment]
     with transaction.atomic():
-        Outline.objects.update_or_create(
-            run=run,
-            defaults={
-                "data": outline.model_dump(mode="json"),
-                "prompt_version": prompt.label,
-                "wrapup": None,
-                "wrapup_prompt_version": "",
-            },
+        save_calls(run, done.calls)
+        _store_one(
+            Outline,
+            run,
+            data=outline.model_dump(mode="json"),
+            prompt_version=prompt.label,
+            wrapup=None,
+            wrapup_prompt_version="",
         )
         # A new outline invalidates sections planned from an older one.
         run.sections.all().delete()
@@ -236,22 +246,26 @@ def sections_stage(context: RunContext) -> str:
 
 
 def _store_sections(pks: dict[int, int], outcomes: list[JobOutcome], prompt_label: str) -> list[str]:
-    """Store the written (or failed) sections of one batch, by their keys in `pks`; the failures, described."""
-    now = timezone.now()  # bulk_update skips auto_now
-    rows, failures = [], []
+    """Store the written (or failed) sections of one batch, by their keys in `pks`; the failures, described.
+
+    An UPDATE each: bulk_update's CASE over the sections' JSON costs more than it saves.
+    """
+    now = timezone.now()  # update() skips auto_now
+    failures = []
     for outcome in outcomes:
-        row = Section(pk=pks[outcome.key], updated_at=now, prompt_version=prompt_label)
+        section = Section.objects.filter(pk=pks[int(outcome.key)])
         if outcome.result is not None:
-            row.data, row.status, row.error_message = outcome.result.raw, Section.Status.DONE, ""
-        else:
-            row.error_message = outcome.error.message if outcome.error else "unknown error"
-            row.status = Section.Status.FAILED
-            failures.append(f"step {int(outcome.key) + 1} ({row.error_message})")
-        rows.append(row)
-    done = [row for row in rows if row.status == Section.Status.DONE]
-    failed = [row for row in rows if row.status == Section.Status.FAILED]
-    Section.objects.bulk_update(done, ["data", "status", "prompt_version", "error_message", "updated_at"])
-    Section.objects.bulk_update(failed, ["status", "error_message", "updated_at"])
+            section.update(
+                data=outcome.result.raw,
+                status=Section.Status.DONE,
+                prompt_version=prompt_label,
+                error_message="",
+                updated_at=now,
+            )
+            continue
+        message = outcome.error.message if outcome.error else "unknown error"
+        section.update(status=Section.Status.FAILED, error_message=message, updated_at=now)
+        failures.append(f"step {int(outcome.key) + 1} ({message})")
     return failures
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from django.db.models import Count, Prefetch, QuerySet
 from django.urls import reverse
 
 from generation.models import Artifact, Finding, NotebookVersion, Run
 from generation.reports import call_metrics
-from review.services import latest_version
 
 # The newest events shown with a run; the portal's timeline has them all.
 EVENTS_SHOWN = 50
+# A version's notebook and validation summary can weigh megabytes; a run's summary shows neither.
+HEAVY_VERSION_FIELDS = ("ipynb", "validation_summary")
+_LATEST_PREFETCHED = "latest_versions"
 
 
 def run_url(run: Run) -> str:
@@ -33,7 +36,30 @@ def _version(version: NotebookVersion | None) -> dict[str, Any] | None:
     }
 
 
+def _versions_newest_first() -> QuerySet[NotebookVersion]:
+    return NotebookVersion.objects.defer(*HEAVY_VERSION_FIELDS).order_by("-number")
+
+
+def with_latest_version(runs: QuerySet[Run]) -> QuerySet[Run]:
+    """`runs` with each run's latest version read by one query for all of them, not one per run."""
+    return runs.prefetch_related(
+        Prefetch("versions", queryset=_versions_newest_first()[:1], to_attr=_LATEST_PREFETCHED)
+    )
+
+
+def latest_version_of(run: Run) -> NotebookVersion | None:
+    """The run's newest version (without its notebook): prefetched by `with_latest_version`, else read now."""
+    if hasattr(run, _LATEST_PREFETCHED):
+        prefetched = getattr(run, _LATEST_PREFETCHED)
+        return prefetched[0] if prefetched else None
+    return _versions_newest_first().filter(run_id=run.pk).first()
+
+
 def run_summary(run: Run) -> dict[str, Any]:
+    return _summary(run, latest_version_of(run))
+
+
+def _summary(run: Run, latest: NotebookVersion | None) -> dict[str, Any]:
     error = (
         {"stage": run.error_stage, "kind": run.error_kind, "message": run.error_message} if run.error_message else None
     )
@@ -59,7 +85,7 @@ def run_summary(run: Run) -> dict[str, Any]:
         "completed_stages": list(run.completed_stages),
         "stage_timings_ms": dict(run.stage_timings),
         "error": error,
-        "latest_version": _version(latest_version(run)),
+        "latest_version": _version(latest),
         "url": run_url(run),
         "web_url": reverse("portal:run", kwargs={"ref": run.tutorial_id}),
     }
@@ -68,15 +94,25 @@ def run_summary(run: Run) -> dict[str, Any]:
 def findings_summary(version: NotebookVersion | None) -> dict[str, Any] | None:
     if version is None or not version.validated:
         return None
-    findings = list(Finding.objects.filter(version=version).values_list("severity", "validator", "code"))
-    severities = Counter(severity for severity, _, _ in findings)
+    # Counted by the database: a version can have hundreds of findings, the summary needs their tally.
+    tally = (
+        Finding.objects.filter(version=version)
+        .order_by()
+        .values_list("severity", "validator", "code")
+        .annotate(count=Count("id"))
+    )
+    severities: Counter[str] = Counter()
+    rules: Counter[str] = Counter()
+    for severity, validator, code, count in tally:
+        severities[severity] += count
+        rules[f"{validator}/{code}"] += count
     return {
         "version": version.number,
         "passed": version.passed,
         "errors": severities.get("error", 0),
         "warnings": severities.get("warning", 0),
         "infos": severities.get("info", 0),
-        "by_rule": dict(sorted(Counter(f"{validator}/{code}" for _, validator, code in findings).items())),
+        "by_rule": dict(sorted(rules.items())),
     }
 
 
@@ -96,14 +132,22 @@ def artifact_url(run: Run, artifact: Artifact) -> str:
 
 
 def run_detail(run: Run) -> dict[str, Any]:
-    latest = latest_version(run)
-    artifacts = Artifact.objects.filter(run=run).select_related("version").order_by("kind", "name", "id")
+    latest = latest_version_of(run)
+    # Only the version's number is shown with each artifact, not the notebook the join would bring.
+    artifacts = (
+        Artifact.objects.filter(run=run)
+        .select_related("version")
+        .defer(*(f"version__{name}" for name in HEAVY_VERSION_FIELDS))
+        .order_by("kind", "name", "id")
+    )
     events = list(run.events.order_by("-id")[:EVENTS_SHOWN].values("created_at", "stage", "kind", "level", "message"))
+    # A section's written content (`data`) is not shown here, only its place and state.
+    sections = run.sections.order_by("index").values_list("index", "title", "status", "error_message")
     return {
-        **run_summary(run),
+        **_summary(run, latest),
         "sections": [
-            {"step": s.index + 1, "title": s.title, "status": s.status, "error_message": s.error_message}
-            for s in run.sections.order_by("index")
+            {"step": index + 1, "title": title, "status": status, "error_message": error_message}
+            for index, title, status, error_message in sections
         ],
         "teacher_calls": call_metrics(list(run.teacher_calls.defer("request_messages", "response_text"))),
         "findings": findings_summary(latest),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 
 from generation.models import STAGES, Artifact, NotebookVersion, Outline, ResearchRecord, Run, RunStatus, Section
 from generation.rendering import render_markdown
@@ -95,27 +95,43 @@ def next_step(run: Run) -> str:
     return NEXT_STEPS.get(run.error_kind, NEXT_STEPS["internal"])
 
 
+def _total(values: list[int | None]) -> int | None:
+    """A column's sum as SQL's SUM has it: None when no row has a value."""
+    present = [value for value in values if value is not None]
+    return sum(present) if present else None
+
+
 def teacher_summary(run: Run) -> dict[str, Any]:
-    """Calls to the teacher, the attempts that had to be repeated, and what they cost."""
-    totals = run.teacher_calls.aggregate(
-        calls=Count("id"),
-        retries=Count("id", filter=Q(attempt__gt=1)),
-        failed=Count("id", filter=~Q(outcome__in=["ok", "salvaged"])),
-        repaired=Count("id", filter=Q(json_repaired=True)),
-        latency_ms=Sum("latency_ms"),
-        prompt_tokens=Sum("prompt_tokens"),
-        completion_tokens=Sum("completion_tokens"),
+    """Calls to the teacher, the attempts that had to be repeated, and what they cost.
+
+    One query for a few small columns of every call: counting HTTP retries needs each call's
+    list of attempts (JSON) anyway, and the other totals come with the same rows.
+    """
+    calls = list(
+        run.teacher_calls.values(
+            "attempt", "outcome", "json_repaired", "latency_ms", "prompt_tokens", "completion_tokens", "http_attempts"
+        )
     )
-    http_retries = sum(
-        max(0, len(attempts or []) - 1) for attempts in run.teacher_calls.values_list("http_attempts", flat=True)
-    )
-    return {**totals, "http_retries": http_retries, "time": format_ms(totals["latency_ms"] or 0)}
+    latency_ms = _total([call["latency_ms"] for call in calls])
+    return {
+        "calls": len(calls),
+        "retries": sum(1 for call in calls if call["attempt"] > 1),
+        "failed": sum(1 for call in calls if call["outcome"] not in ("ok", "salvaged")),
+        "repaired": sum(1 for call in calls if call["json_repaired"]),
+        "latency_ms": latency_ms,
+        "prompt_tokens": _total([call["prompt_tokens"] for call in calls]),
+        "completion_tokens": _total([call["completion_tokens"] for call in calls]),
+        "http_retries": sum(max(0, len(call["http_attempts"] or []) - 1) for call in calls),
+        "time": format_ms(latency_ms or 0),
+    }
 
 
 def recent_events(run: Run) -> tuple[list[Any], int]:
     """The latest events in the order they happened, and how many there are in all."""
-    total = run.events.count()
-    latest = list(run.events.order_by("-id")[:EVENTS_SHOWN])
+    # An event's `data` is for the audit, not the timeline.
+    latest = list(run.events.defer("data").order_by("-id")[:EVENTS_SHOWN])
+    # Fewer than a full timeline means these are all of them: counting them again would be a query.
+    total = len(latest) if len(latest) < EVENTS_SHOWN else run.events.count()
     latest.reverse()
     return latest, total
 
@@ -136,8 +152,15 @@ def _maker(research: dict[str, Any]) -> str:
 
 def preview(run: Run) -> dict[str, Any] | None:
     """Title, objectives, first step, model maker and card quality, as far as the run got."""
-    outline = Outline.objects.filter(run=run).first()
-    research = ResearchRecord.objects.filter(run=run).first()
+    # Both are one-to-one with the run, so one query (a join) reads them together.
+    records = (
+        Run.objects.filter(pk=run.pk)
+        .select_related("outline", "research")
+        .only("pk", "outline__data", "research__data", "research__quality_score", "research__thin_card")
+        .first()
+    )
+    outline: Outline | None = getattr(records, "outline", None)
+    research: ResearchRecord | None = getattr(records, "research", None)
     if outline is None and research is None:
         return None
     data: dict[str, Any] = {}
@@ -164,13 +187,12 @@ def preview(run: Run) -> dict[str, Any] | None:
     return data
 
 
-def latest_version(run: Run) -> NotebookVersion | None:
-    return run.versions.order_by("-number").first()
-
-
 def versions_of(run: Run) -> list[NotebookVersion]:
+    """The run's versions, newest first, with their error and warning counts; not their notebooks."""
     return list(
-        run.versions.order_by("-number").annotate(
+        run.versions.defer("ipynb", "validation_summary")
+        .order_by("-number")
+        .annotate(
             errors=Count("findings", filter=Q(findings__severity="error")),
             warnings=Count("findings", filter=Q(findings__severity="warning")),
         )
@@ -192,7 +214,8 @@ def duration(run: Run) -> str:
 def run_context(run: Run, *, user_can_act: bool) -> dict[str, Any]:
     """Everything the live part of the run page shows."""
     events, event_total = recent_events(run)
-    version = latest_version(run)
+    versions = versions_of(run)
+    version = versions[0] if versions else None
     return {
         "run": run,
         "stages": stage_rows(run),
@@ -206,7 +229,7 @@ def run_context(run: Run, *, user_can_act: bool) -> dict[str, Any]:
         "event_total": event_total,
         "preview": preview(run),
         "version": version,
-        "versions": versions_of(run),
+        "versions": versions,
         "downloads": downloads(run, version),
         "can_cancel": user_can_act and run.status in {RunStatus.QUEUED, RunStatus.RUNNING},
         "can_retry": user_can_act and run.status in {RunStatus.FAILED, RunStatus.CANCELLED},

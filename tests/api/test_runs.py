@@ -417,3 +417,57 @@ def test_a_run_without_artifacts_answers_404(api, author):
 
 def test_artifacts_of_an_unknown_run_are_a_404(api):
     assert_error(api.get("/api/runs/nothing-here/artifacts/notebook"), 404, "not_found")
+
+
+# --- what a read costs in queries ----------------------------------------------------------------
+
+
+@pytest.fixture
+def no_rate_limit(settings) -> None:
+    # The limiter's own queries depend on the clock (a new minute opens a new window): off, the
+    # counts below are the reads' alone.
+    settings.ALAIN = {**settings.ALAIN, "API_RATE_PER_MINUTE": 0}
+
+
+def with_versions(run: Run, count: int) -> Run:
+    for number in range(1, count + 1):
+        NotebookVersion.objects.create(run=run, number=number, ipynb="{}", sha256=f"{number:064x}")
+    return run
+
+
+def queries_to_get(client, path: str) -> int:
+    """Queries of one GET of `path`, after a first one (a token's first use records when it was used)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(path)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200, response.content
+    return len(queries)
+
+
+def test_the_list_shows_each_runs_newest_version(api, author):
+    runs = [with_versions(run_of(author), count) for count in (0, 1, 3)]
+    items = {item["id"]: item["latest_version"] for item in api.get("/api/runs").json()["items"]}
+    assert items[runs[0].tutorial_id] is None
+    assert items[runs[1].tutorial_id]["number"] == 1
+    assert (items[runs[2].tutorial_id]["number"], items[runs[2].tutorial_id]["sha256"]) == (3, f"{3:064x}")
+
+
+def test_the_list_costs_as_many_queries_for_ten_runs_as_for_one(api, author, no_rate_limit):
+    with_versions(run_of(author, team="blue"), 2)
+    one = queries_to_get(api, "/api/runs")
+    for _ in range(9):
+        with_versions(run_of(author, team="blue"), 2)
+    ten = queries_to_get(api, "/api/runs")
+    assert api.get("/api/runs").json()["count"] == 10
+    assert ten == one
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_detail_of_a_finished_run_costs_a_bounded_number_of_queries(api, finished_run, no_rate_limit):
+    # The token, the admin check, the run, its latest version, events, sections, teacher calls,
+    # the latest version's findings (one GROUP BY) and artifacts (with their version's number):
+    # a query per row of any of these would exceed it.
+    assert queries_to_get(api, f"/api/runs/{finished_run.tutorial_id}") <= 9

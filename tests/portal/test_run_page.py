@@ -7,8 +7,9 @@ from django.test import Client
 from django.urls import reverse
 from django_q.models import OrmQ
 
-from generation.models import Run, RunEvent, RunStatus
-from generation.services import run_set_status
+from generation.models import Run, RunEvent, RunStatus, TeacherCall
+from generation.services import run_event, run_set_status
+from generation.views.run_state import EVENTS_SHOWN, teacher_summary
 from tests.portal.conftest import client_for, finished_run, portal_run
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +156,60 @@ def test_a_failed_run_shows_the_error_and_what_to_do_next(people, team_run):
 def test_reviewers_see_no_cancel_or_retry_buttons(people, team_run):
     body = client_for(people.reviewer).get(run_url(team_run)).content.decode()
     assert "Cancel run" not in body
+
+
+def test_the_timeline_shows_the_latest_events_and_says_how_many_there_are(people, team_run):
+    body = client_for(people.author).get(run_url(team_run)).content.decode()
+    assert "events.</p>" not in body  # all of them are shown
+    for n in range(60):
+        run_event(run=team_run, kind="note", message=f"Note number {n}.")
+    total = RunEvent.objects.filter(run=team_run).count()
+    body = client_for(people.author).get(run_url(team_run)).content.decode()
+    assert f"The latest {EVENTS_SHOWN} of {total} events." in body
+    assert "Note number 59." in body and "Run created for" not in body
+
+
+def test_the_teacher_summary_counts_retries_failures_and_what_the_calls_cost(people, team_run):
+    assert teacher_summary(team_run) == {
+        "calls": 0,
+        "retries": 0,
+        "failed": 0,
+        "repaired": 0,
+        "latency_ms": None,
+        "prompt_tokens": None,
+        "completion_tokens": None,
+        "http_retries": 0,
+        "time": "0 ms",
+    }
+    call = {"run": team_run, "stage": "sections", "provider": "demo", "model": "alain-demo"}
+    TeacherCall.objects.create(**call, attempt=1, outcome="ok", latency_ms=900, prompt_tokens=100, http_attempts=[{}])
+    TeacherCall.objects.create(
+        **call, attempt=2, outcome="schema_invalid", json_repaired=True, latency_ms=1300, http_attempts=[{}, {}, {}]
+    )
+    TeacherCall.objects.create(**call, attempt=3, outcome="salvaged", latency_ms=50, completion_tokens=7)
+    assert teacher_summary(team_run) == {
+        "calls": 3,
+        "retries": 2,
+        "failed": 1,
+        "repaired": 1,
+        "latency_ms": 2250,
+        "prompt_tokens": 100,
+        "completion_tokens": 7,
+        "http_retries": 2,
+        "time": "2.2 s",
+    }
+
+
+def test_the_page_of_a_finished_run_costs_a_bounded_number_of_queries(people, django_assert_max_num_queries):
+    run = finished_run(created_by=people.author, team=people.team_a)
+    client = client_for(people.author)
+    # The session and its user; the admin check of the lookup, the run; three role checks for
+    # cancel and retry; events, versions (with their finding counts), teacher calls, outline and
+    # research (one join), the first section, the latest version's files; the navigation's
+    # groups. A query per event, version, call or file would exceed it.
+    with django_assert_max_num_queries(14):
+        response = client.get(run_url(run))
+    assert response.status_code == 200
 
 
 # --- cancel and retry ------------------------------------------------------------------------

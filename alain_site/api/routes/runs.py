@@ -17,7 +17,7 @@ from alain_site.accounts.roles import teams_of, visible_runs
 from alain_site.api.auth import require_author
 from alain_site.api.errors import ApiError, responses
 from alain_site.api.pagination import PageIn, page_of
-from alain_site.api.presenters import run_detail, run_summary
+from alain_site.api.presenters import run_detail, run_summary, with_latest_version
 from alain_site.api.schemas import RunDetailOut, RunOut
 from generation import queueing, services
 from generation.models import Artifact
@@ -56,7 +56,8 @@ class RunPage(Schema):
 @router.get("", response=responses({200: RunPage}, 422), url_name="runs")
 def list_runs(request: HttpRequest, filters: Query[RunFilters], paging: Query[PageIn]) -> dict[str, Any]:
     """Runs you may see, newest first, a page at a time."""
-    runs = visible_runs(request.user).select_related("team", "created_by")
+    # The pasted or uploaded card (up to 1 MB a run) is not part of a summary.
+    runs = visible_runs(request.user).select_related("team", "created_by").defer("source_text")
     if filters.scope == "mine":
         runs = runs.filter(created_by=request.user)
     elif filters.scope == "team":
@@ -66,7 +67,7 @@ def list_runs(request: HttpRequest, filters: Query[RunFilters], paging: Query[Pa
     if filters.q and filters.q.strip():
         text = filters.q.strip()
         runs = runs.filter(Q(subject_model__icontains=text) | Q(tutorial_id__icontains=text))
-    return page_of(request, runs.order_by("-created_at", "-id"), paging, run_summary)
+    return page_of(request, with_latest_version(runs.order_by("-created_at", "-id")), paging, run_summary)
 
 
 @router.get("/{ref}", response=responses({200: RunDetailOut}, 404), url_name="run")

@@ -245,6 +245,10 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like real servers; every reply has a length
     timeout = 10  # idle keep-alive connections end instead of holding a thread forever
     server_version = "FakeTeacher/1"
+    # TCP_NODELAY, as real servers (uvicorn, vLLM, llama.cpp) set it. Without it the body, sent
+    # after the headers, waited for the client's delayed ACK: about 40 ms added to some replies,
+    # which the benchmarks then counted as ALAIN's own time.
+    disable_nagle_algorithm = True
 
     @property
     def fake(self) -> FakeTeacherServer:

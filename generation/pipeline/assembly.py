@@ -185,15 +185,22 @@ def notebook_from_text(text: str) -> NotebookNode:
 
 
 def set_validation_summary(nb: NotebookNode, summary: Mapping[str, Any]) -> NotebookNode:
-    """A copy of `nb` whose metadata cell and `metadata.alain` carry the validator summary."""
-    updated = copy.deepcopy(nb)
-    data = dict(updated.metadata.get("alain", {}))
+    """A copy of `nb` whose metadata cell and `metadata.alain` carry the validator summary.
+
+    `nb` is left as it was. The copy shares the cells it does not change with `nb` (a deep
+    copy of the whole notebook cost more than the rest of storing a validation).
+    """
+    data = dict(nb.metadata.get("alain", {}))
     data["validator_summary"] = _plain_json(summary)
-    updated.metadata["alain"] = data
     lang = base_language(str(data.get("language", "")))
-    for cell in updated.cells:
+    updated = NotebookNode(nb)
+    updated["metadata"] = NotebookNode({**nb.metadata, "alain": data})
+    cells = []
+    for cell in nb.cells:
         if METADATA_TAG in cell.get("metadata", {}).get("tags", []):
-            cell.source = _metadata_markdown(data, lang)
+            cell = NotebookNode({**cell, "source": _metadata_markdown(data, lang)})
+        cells.append(cell)
+    updated["cells"] = cells
     return updated
 
 

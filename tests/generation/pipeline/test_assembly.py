@@ -493,6 +493,7 @@ def test_set_validation_summary_rewrites_only_the_metadata() -> None:
     assert '"warnings": 2' in updated.cells[-1].source
     assert [c.source for c in updated.cells[:-1]] == [c.source for c in nb.cells[:-1]]
     assert nb.metadata["alain"]["validator_summary"] == {}  # the input is left alone
+    assert '"warnings": 2' not in nb.cells[-1].source
     reread = nbformat.reads(notebook_to_bytes(updated).decode("utf-8"), as_version=4)
     assert assembly.set_validation_summary(reread, {"errors": 1}).metadata["alain"]["validator_summary"] == {
         "errors": 1

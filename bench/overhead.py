@@ -67,6 +67,7 @@ def run(mode: Mode) -> PartResult:
                 for stage, ms in finished.stage_timings.items():
                     by_stage[stage].append(ms)
             cpu_ms = (time.process_time() - cpu_started) * 1000 / runs
+            reference = reference_ms()
             log(f"overhead: {runs} runs, median {median(walls):.0f} ms")
             profile_text = profile_one_run(lambda: execute_timed(create_local_run(base_url).pk))
     wall = median(walls)
@@ -85,6 +86,11 @@ def run(mode: Mode) -> PartResult:
         Figure("overhead", "ms per stage (mean)", stages),
         Figure(
             "overhead",
+            "machine speed: a fixed pure-Python workload (JSON, ast, regex; median of 5)",
+            f"{reference:.0f} ms (lower is faster; compare runs on different days by it)",
+        ),
+        Figure(
+            "overhead",
             "SQL statements per run (the run's own thread)",
             f"{statements.total / runs:.0f}, of which {statements.autocommitted_writes / runs:.0f} writes "
             "committed on their own",
@@ -92,6 +98,30 @@ def run(mode: Mode) -> PartResult:
     ]
     result.details.append(profile_text)
     return result
+
+
+def reference_ms(repeats: int = 5) -> float:
+    """Milliseconds of a fixed CPU-bound workload like a run's own (JSON, ast, regex), median.
+
+    The same code measures differently on the same VM from one hour to the next (the host's
+    load: a demo manual's execution took 2.6 s one day and 4.0 s another). This figure, taken
+    next to the overhead, says how fast the machine was at the time.
+    """
+    import ast
+    import json
+
+    document = {"cells": [{"source": f"x_{i} = {i}\nprint(x_{i} * 2)  # step {i}\n" * 8} for i in range(60)]}
+    source = "\n".join(f"def f{i}(a, b=2):\n    return [a * b for _ in range({i})]\n" for i in range(80))
+    pattern = re.compile(r"(?<![A-Za-z_])(?P<name>[A-Za-z_][\w.-]*)\s*=\s*(?P<value>\d+)")
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for _ in range(20):
+            json.loads(json.dumps(document, indent=1, sort_keys=True))
+            ast.parse(source)
+            pattern.findall(source)
+        timings.append((time.perf_counter() - started) * 1000)
+    return median(timings)
 
 
 class StatementCounter:

@@ -157,49 +157,35 @@ class StageDone:
 
 
 def run_stage_advance(*, run: Run, worker: str, done: StageDone | None = None, starting: str | None = None) -> bool:
-    """Record that stage `done` completed and stage `starting` starts: one UPDATE for both.
+    """Record that stage `done` completed and stage `starting` starts, in one UPDATE of the run.
 
-    Both happen at every stage boundary, so they share the statement (a run has eight of them). Starting is conditioned on the run still running in `worker`: False, and nothing
-    started, when it was cancelled, ended or taken over meanwhile. The completion is recorded
-    either way (its results are saved; a resumed run must not redo the stage).
+    Both happen at every stage boundary (a run has eight), so they share the statement. Starting
+    is conditioned on the run still running in `worker`: False, and nothing started, when it was
+    cancelled, ended or taken over meanwhile. The completion is recorded either way (its results
+    are saved; a resumed run must not redo the stage). Each also gets its event.
     """
-    now = timezone.now()
-    changes: dict[str, Any] = {"updated_at": now}
-    events: list[RunEvent] = []
+    changes: dict[str, Any] = {"updated_at": timezone.now()}
     if done is not None:
         if done.stage not in STAGES:
             raise ValueError(f"unknown stage {done.stage!r}")
         completed = [s for s in run.completed_stages if s != done.stage] + [done.stage]
         changes["completed_stages"] = sorted(completed, key=STAGES.index)
         changes["stage_timings"] = {**run.stage_timings, done.stage: done.elapsed_ms}
-        message = f"Stage {done.stage} completed in {done.elapsed_ms} ms." + (f" {done.note}" if done.note else "")
-        events.append(
-            RunEvent(
-                run=run,
-                kind="stage_completed",
-                stage=done.stage,
-                message=message,
-                level=RunEvent.Level.INFO,
-                data={"elapsed_ms": done.elapsed_ms},
-            )
-        )
     started = False
     if starting is not None:
         owned = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING, claimed_by=worker)
         started = bool(owned.update(stage=starting, **changes))
-    if done is not None and not started:
-        Run.objects.filter(pk=run.pk).update(**changes)
     if done is not None:
-        run.completed_stages = changes["completed_stages"]
-        run.stage_timings = changes["stage_timings"]
+        if not started:
+            Run.objects.filter(pk=run.pk).update(**changes)
+        run.completed_stages, run.stage_timings = changes["completed_stages"], changes["stage_timings"]
+        message = f"Stage {done.stage} completed in {done.elapsed_ms} ms." + (f" {done.note}" if done.note else "")
+        run_event(
+            run=run, kind="stage_completed", stage=done.stage, message=message, data={"elapsed_ms": done.elapsed_ms}
+        )
     if started:
         run.stage = starting
-        events.append(
-            RunEvent(run=run, kind="stage_started", stage=starting, message=f"Stage {starting} started.", data={})
-        )
-    for event in events:
-        # One by one: bulk_create's own transaction costs two round trips more than it saves.
-        event.save(force_insert=True)
+        run_event(run=run, kind="stage_started", stage=starting, message=f"Stage {starting} started.")
     return started or starting is None
 
 

@@ -425,10 +425,11 @@ class ProviderGovernor:
 
     def release_many(self, releases: Iterable[tuple[Lease, Outcome, str]]) -> None:
         """`release()` for several leases in one transaction, their outcomes applied in order."""
-        todo = [item for item in releases if not item[0].released]
-        for _, outcome, _ in todo:
+        releases = list(releases)
+        for _, outcome, _ in releases:
             if outcome not in {"ok", "failure", "neutral"}:
                 raise ValueError(f"outcome must be 'ok', 'failure' or 'neutral', got {outcome!r}")
+        todo = [item for item in releases if not item[0].released]
         if not todo:
             return
         with transaction.atomic():

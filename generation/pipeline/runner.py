@@ -145,7 +145,7 @@ def _run_stages(
     )
     try:
         # A completed stage is recorded together with the start of the next one (see
-        # services.run_stage_advance); nothing can fail between the two.
+        # services.run_stage_advance), or on its own after the last stage.
         done: services.StageDone | None = None
         for stage, fn in PIPELINE:
             if stage in run.completed_stages:

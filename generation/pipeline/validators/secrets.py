@@ -66,7 +66,8 @@ KNOWN_FORMATS: dict[str, tuple[str, re.Pattern[str]]] = {
     "jwt": ("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")),
     "private-key": ("a private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
 }
-# Text each known format cannot match without (lower case: looked up in the lower-cased text).
+# Text each known format cannot match without (for a case-insensitive pattern, in lower case:
+# looked up in the lower-cased text).
 # Looking for them first spares running every pattern over a whole notebook, which cost more
 # than every other validator together.
 _KNOWN_ANCHORS: dict[str, tuple[str, ...]] = {
@@ -82,7 +83,6 @@ _KNOWN_ANCHORS: dict[str, tuple[str, ...]] = {
     "jwt": ("eyJ",),
     "private-key": ("-----BEGIN",),
 }
-_CASELESS_ANCHORS = frozenset({"aws-secret-key"})
 # NAME = "value", NAME: str = "value", "name": "value", name="value", os.environ["NAME"] = "value".
 # The lookbehind only skips starts inside a name, which can never match where the name's own
 # start did not (and is three times faster on prose).
@@ -160,9 +160,11 @@ def is_dummy_value(value: str) -> bool:
 
 def _known(text: str) -> list[SecretMatch]:
     found = []
-    lowered = text.lower()
+    lowered = ""
     for code, (description, pattern) in KNOWN_FORMATS.items():
-        haystack = lowered if code in _CASELESS_ANCHORS else text
+        haystack = text
+        if pattern.flags & re.IGNORECASE:
+            haystack = lowered = lowered or text.lower()
         if not any(anchor in haystack for anchor in _KNOWN_ANCHORS[code]):
             continue
         for match in pattern.finditer(text):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 
 import pytest
 
@@ -53,6 +54,9 @@ def test_every_known_format_has_the_text_it_cannot_match_without():
     from generation.pipeline.validators import secrets
 
     assert set(secrets._KNOWN_ANCHORS) == set(secrets.KNOWN_FORMATS) == set(KNOWN) | {"aws-secret-key"}
+    for code, (_, pattern) in secrets.KNOWN_FORMATS.items():
+        if pattern.flags & re.IGNORECASE:  # looked up in the lower-cased text
+            assert all(anchor == anchor.lower() for anchor in secrets._KNOWN_ANCHORS[code]), code
 
 
 def test_a_literal_key_assigned_in_code_is_fixable():

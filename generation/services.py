@@ -130,14 +130,19 @@ def run_set_status(
         changes["error_message"] = error
         changes["error_kind"] = error_kind
         changes["error_stage"] = error_stage or run.stage
-    updated = Run.objects.filter(pk=run.pk, status=current).update(**changes)
+    level = RunEvent.Level.ERROR if status == RunStatus.FAILED else RunEvent.Level.INFO
+    message = f"Run {status}." + (f" {error}" if error else "")
+    # The change and its event are one commit (each commit waits for PostgreSQL's disk flush).
+    # No savepoint when a caller's transaction is open, and InvalidTransition is raised outside
+    # the block, so a caller that catches it can go on with its transaction.
+    with transaction.atomic(savepoint=False):
+        updated = Run.objects.filter(pk=run.pk, status=current).update(**changes)
+        if updated == 1:
+            run_event(run=run, kind=f"status_{status}", message=message, level=level, stage=run.stage)
     if updated != 1:
         raise InvalidTransition(f"run {run.tutorial_id} is no longer {current}")
     for key, value in changes.items():
         setattr(run, key, value)
-    level = RunEvent.Level.ERROR if status == RunStatus.FAILED else RunEvent.Level.INFO
-    message = f"Run {status}." + (f" {error}" if error else "")
-    run_event(run=run, kind=f"status_{status}", message=message, level=level, stage=run.stage)
     return run
 
 
@@ -159,33 +164,42 @@ class StageDone:
 def run_stage_advance(*, run: Run, worker: str, done: StageDone | None = None, starting: str | None = None) -> bool:
     """Record that stage `done` completed and stage `starting` starts, in one UPDATE of the run.
 
-    Both happen at every stage boundary (a run has eight), so they share the statement. Starting
-    is conditioned on the run still running in `worker`: False, and nothing started, when it was
-    cancelled, ended or taken over meanwhile. The completion is recorded either way (its results
-    are saved; a resumed run must not redo the stage). Each also gets its event.
+    Both happen at every stage boundary (a run has eight), so they share the statement, and the
+    statement and both events share one commit. Starting is conditioned on the run still running
+    in `worker`: False, and nothing started, when it was cancelled, ended or taken over
+    meanwhile. The completion is recorded either way (its results are saved; a resumed run must
+    not redo the stage).
     """
-    changes: dict[str, Any] = {"updated_at": timezone.now()}
+    now = timezone.now()
+    changes: dict[str, Any] = {"updated_at": now}
+    events: list[RunEvent] = []
     if done is not None:
         if done.stage not in STAGES:
             raise ValueError(f"unknown stage {done.stage!r}")
         completed = [s for s in run.completed_stages if s != done.stage] + [done.stage]
         changes["completed_stages"] = sorted(completed, key=STAGES.index)
         changes["stage_timings"] = {**run.stage_timings, done.stage: done.elapsed_ms}
-    started = False
-    if starting is not None:
-        owned = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING, claimed_by=worker)
-        started = bool(owned.update(stage=starting, **changes))
-    if done is not None:
-        if not started:
-            Run.objects.filter(pk=run.pk).update(**changes)
-        run.completed_stages, run.stage_timings = changes["completed_stages"], changes["stage_timings"]
         message = f"Stage {done.stage} completed in {done.elapsed_ms} ms." + (f" {done.note}" if done.note else "")
-        run_event(
-            run=run, kind="stage_completed", stage=done.stage, message=message, data={"elapsed_ms": done.elapsed_ms}
+        events.append(
+            RunEvent(
+                run=run, kind="stage_completed", stage=done.stage, message=message, data={"elapsed_ms": done.elapsed_ms}
+            )
         )
+    started = False
+    with transaction.atomic(savepoint=False):
+        if starting is not None:
+            owned = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING, claimed_by=worker)
+            started = bool(owned.update(stage=starting, **changes))
+        if done is not None and not started:
+            Run.objects.filter(pk=run.pk).update(**changes)
+        if started:
+            events.append(RunEvent(run=run, kind="stage_started", stage=starting, message=f"Stage {starting} started."))
+        if events:
+            RunEvent.objects.bulk_create(events)
+    if done is not None:
+        run.completed_stages, run.stage_timings = changes["completed_stages"], changes["stage_timings"]
     if started:
         run.stage = starting
-        run_event(run=run, kind="stage_started", stage=starting, message=f"Stage {starting} started.")
     return started or starting is None
 
 
@@ -200,30 +214,32 @@ def run_claim(*, run_id: int, worker: str, stale_after_seconds: float) -> Run | 
     stale = now - timedelta(seconds=stale_after_seconds)
     silent = Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)
     claimable = Q(status=RunStatus.QUEUED) | (Q(status=RunStatus.RUNNING) & silent)
-    updated = Run.objects.filter(claimable, pk=run_id).update(
-        status=RunStatus.RUNNING,
-        claimed_by=worker,
-        claimed_at=now,
-        heartbeat_at=now,
-        attempt_count=F("attempt_count") + 1,
-        deliveries=F("deliveries") + 1,
-        started_at=Coalesce("started_at", now),
-        finished_at=None,
-        error_stage="",
-        error_kind="",
-        error_message="",
-        updated_at=now,
-    )
-    if updated != 1:
-        return None
-    run = Run.objects.get(pk=run_id)
-    run_event(
-        run=run,
-        kind="status_running",
-        stage=run.stage,
-        message=f"Run claimed by worker {worker} (execution {run.attempt_count}).",
-        data={"worker": worker, "deliveries": run.deliveries},
-    )
+    # The claim, the read of the claimed row and its event are one commit.
+    with transaction.atomic(savepoint=False):
+        updated = Run.objects.filter(claimable, pk=run_id).update(
+            status=RunStatus.RUNNING,
+            claimed_by=worker,
+            claimed_at=now,
+            heartbeat_at=now,
+            attempt_count=F("attempt_count") + 1,
+            deliveries=F("deliveries") + 1,
+            started_at=Coalesce("started_at", now),
+            finished_at=None,
+            error_stage="",
+            error_kind="",
+            error_message="",
+            updated_at=now,
+        )
+        if updated != 1:
+            return None
+        run = Run.objects.get(pk=run_id)
+        run_event(
+            run=run,
+            kind="status_running",
+            stage=run.stage,
+            message=f"Run claimed by worker {worker} (execution {run.attempt_count}).",
+            data={"worker": worker, "deliveries": run.deliveries},
+        )
     return run
 
 

@@ -190,20 +190,20 @@ def enter_queue(version: NotebookVersion) -> Review:
     an approval of an older version is withdrawn. A version older than one already queued
     enters as superseded.
     """
-    existing = Review.objects.filter(version_id=version.pk).first()
-    if existing is not None:
-        return existing
     run = _lock_run(version.run)
-    existing = Review.objects.filter(version_id=version.pk).first()
-    if existing is not None:
-        return existing
-    newer_queued = Review.objects.filter(run=run, version__number__gt=version.number).exists()
-    older_open = list(
-        Review.objects.open()
-        .filter(run=run, version__number__lt=version.number)
+    # The run's reviews, one per version (a handful), read once under the lock: this version's,
+    # newer ones and older open ones. The notebooks themselves are not needed.
+    reviews = list(
+        Review.objects.filter(run=run)
         .select_related("version", "claimed_by")
+        .defer("version__ipynb")
         .order_by("-version__number")
     )
+    existing = next((r for r in reviews if r.version_id == version.pk), None)
+    if existing is not None:
+        return existing
+    newer_queued = any(r.version.number > version.number for r in reviews)
+    older_open = [r for r in reviews if r.is_open and r.version.number < version.number]
     carried = next((r for r in older_open if r.state == ReviewState.IN_REVIEW), None)
     now = timezone.now()
     superseded = []

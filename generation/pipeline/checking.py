@@ -120,8 +120,8 @@ def validation_stage(context: RunContext) -> str:
 def execution_stage(context: RunContext) -> str:
     run = context.run
     if not run.execute:
-        context.note("execution", "Execution was not requested (--no-execute): the notebook was not run.")
-        return "skipped"
+        # Said in the stage's completion event rather than a note of its own: one commit less.
+        return "skipped: execution was not requested (--no-execute), so the notebook was not run"
     version = latest_version(run)
     static = [f for f in version_findings(version) if f.validator != EXECUTION_VALIDATOR]
     report = ValidationReport(findings=static, durations_ms=dict(version.validation_summary.get("durations_ms", {})))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
-from generation import artifacts, signals
+from generation import artifacts, services, signals
 from generation.models import Finding, NotebookVersion, Outline, ResearchRecord, Run, Section, TeacherCall
 from generation.pipeline import assembly
 from generation.pipeline.checking import latest_version
@@ -114,6 +114,18 @@ def research_stage(context: RunContext) -> str:
         mode=run.research_mode,
         budget_tokens=research_excerpt_budget(context.teacher, context.config),
     )
+    notes = [(note, "warning", None) for note in snapshot.notes]
+    condensed = snapshot.condensation
+    if condensed.method != "none":
+        notes.append(
+            (
+                f"The card was condensed from {condensed.original_tokens} to {condensed.kept_tokens} tokens "
+                f"by ranking its sections; dropped: {', '.join(condensed.dropped_sections) or 'none'}.",
+                "info",
+                condensed.model_dump(),
+            )
+        )
+    # The research, the subject's name and the notes about them are one commit.
     with transaction.atomic():
         _store_one(
             ResearchRecord,
@@ -126,16 +138,10 @@ def research_stage(context: RunContext) -> str:
         if snapshot.subject and snapshot.subject != run.subject_model:
             run.subject_model = snapshot.subject[:200]
             Run.objects.filter(pk=run.pk).update(subject_model=run.subject_model)
-    for note in snapshot.notes:
-        context.note("research", note, level="warning")
-    condensed = snapshot.condensation
-    if condensed.method != "none":
-        context.note(
-            "research",
-            f"The card was condensed from {condensed.original_tokens} to {condensed.kept_tokens} tokens "
-            f"by ranking its sections; dropped: {', '.join(condensed.dropped_sections) or 'none'}.",
-            data=condensed.model_dump(),
-        )
+        for message, level, data in notes:
+            services.run_event(run=run, kind="note", stage="research", message=message, level=level, data=data)
+    for message, _, _ in notes:
+        context.progress("research", message)
     revision = f" at {snapshot.revision_sha[:12]}" if snapshot.revision_sha else ""
     return f"{snapshot.subject}{revision}, card quality {snapshot.quality.score}/100" + (
         " (thin card)" if snapshot.quality.thin else ""
@@ -222,13 +228,18 @@ def sections_stage(context: RunContext) -> str:
         )
     failures: list[str] = []
     concurrency = min(context.config["SECTION_CONCURRENCY"], context.teacher.max_concurrency or len(jobs) or 1)
+    run.prompt_versions = {**run.prompt_versions, "section": section_prompt.label, "wrapup": wrapup_prompt.label}
+    versions_saved = False
     for batch in run_in_batches(
         jobs, concurrency=concurrency, governor=context.governor, check_cancelled=context.check_cancelled
     ):
         # Persisted as jobs complete (those that ended together in one transaction), so a
-        # resumed run keeps what finished.
+        # resumed run keeps what finished. The prompt versions ride along with the first batch.
         sections = [outcome for outcome in batch if outcome.key != "wrapup"]
         with transaction.atomic():
+            if not versions_saved:
+                Run.objects.filter(pk=run.pk).update(prompt_versions=run.prompt_versions)
+                versions_saved = True
             save_calls(run, [call for outcome in batch for call in outcome.calls])
             failures += _store_sections(section_pks, sections, section_prompt.label)
             for outcome in batch:
@@ -237,8 +248,8 @@ def sections_stage(context: RunContext) -> str:
         for outcome in batch:
             label = "wrap-up" if outcome.key == "wrapup" else f"step {int(outcome.key) + 1}/{len(plan.steps)}"
             context.progress("sections", f"{label} {'done' if outcome.result is not None else 'failed'}")
-    run.prompt_versions = {**run.prompt_versions, "section": section_prompt.label, "wrapup": wrapup_prompt.label}
-    Run.objects.filter(pk=run.pk).update(prompt_versions=run.prompt_versions)
+    if not versions_saved:
+        Run.objects.filter(pk=run.pk).update(prompt_versions=run.prompt_versions)
     if failures:
         raise TeacherError(f"{len(failures)} part(s) failed: " + "; ".join(failures), stage="sections")
     reused = len(plan.steps) - len(todo)
@@ -310,8 +321,14 @@ def assembly_stage(context: RunContext) -> str:
 
 def publish_stage(context: RunContext) -> str:
     version = latest_version(context.run)
-    written = artifacts.publish_version(run=context.run, version=version)
-    signals.version_validated.send(sender=NotebookVersion, version=version)
+    # The artifacts' rows and the review queue's entry are one commit. Should the queue fail,
+    # the rows go too; the files stay, and a retried publish replaces files no row records. The
+    # run's row is locked first, as the review queue locks it, so that the artifacts' foreign
+    # keys do not take a weaker lock on it first (two such transactions could deadlock).
+    with transaction.atomic():
+        list(Run.objects.select_for_update().filter(pk=context.run.pk).values_list("pk", flat=True))
+        written = artifacts.publish_version(run=context.run, version=version)
+        signals.version_validated.send(sender=NotebookVersion, version=version)
     return f"{len(written)} artifacts stored under {artifacts.version_prefix(context.run, version)}"
 
 

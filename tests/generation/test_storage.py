@@ -7,7 +7,6 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from unittest.mock import Mock
 
 import boto3
 import pytest
@@ -21,9 +20,9 @@ from storages.backends.s3 import S3Storage
 
 from alain_site import settings as alain_settings
 from alain_site.accounts.tokens import create_token
+from generation import services
 from generation.artifacts import ArtifactConflict, build_files, publish_version
 from generation.models import Artifact, NotebookVersion, Run, RunStatus
-from generation.pipeline import stages
 from generation.pipeline.runner import execute_run
 from generation.services import run_retry
 from providers.demo import DemoTeacher
@@ -140,17 +139,25 @@ def test_a_publish_resumed_after_a_crash_on_s3_writes_nothing_again(people, s3, 
         return real_save(storage, name, content)
 
     monkeypatch.setattr(S3Storage, "_save", counting_save)
-    # The worker dies right after the artifacts are stored, before the publish stage is recorded.
-    real_send = stages.signals.version_validated.send
-    monkeypatch.setattr(stages.signals.version_validated, "send", Mock(side_effect=RuntimeError("worker killed")))
+    # The worker dies right after the publish committed (artifacts and review queue entry),
+    # before the publish stage is recorded as completed.
+    real_advance = services.run_stage_advance
+
+    def dies_after_publish(*, run, worker, done=None, starting=None):
+        if done is not None and done.stage == "publish":
+            raise RuntimeError("worker killed")
+        return real_advance(run=run, worker=worker, done=done, starting=starting)
+
+    monkeypatch.setattr(services, "run_stage_advance", dies_after_publish)
     run = execute_run(
         make_run(created_by=people.author, team=people.team_a).pk, teacher=DemoTeacher(model="alain-demo")
     )
     assert (run.status, run.error_stage or run.stage) == (RunStatus.FAILED, "publish")
+    assert "publish" not in run.completed_stages
     objects = bucket_objects(s3)
     assert len(saves) == len(objects) == Artifact.objects.filter(run=run).count() >= 10
 
-    monkeypatch.setattr(stages.signals.version_validated, "send", real_send)
+    monkeypatch.setattr(services, "run_stage_advance", real_advance)
     saves.clear()
     run_retry(run=run)
     run = execute_run(run.pk, teacher=DemoTeacher(model="alain-demo"))

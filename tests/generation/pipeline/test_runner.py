@@ -217,3 +217,78 @@ def test_every_stage_is_recorded_as_started_then_completed_in_order():
     completed = run.events.get(kind="stage_completed", stage="publish")
     assert completed.data == {"elapsed_ms": run.stage_timings["publish"]}
     assert completed.message.startswith(f"Stage publish completed in {run.stage_timings['publish']} ms.")
+
+
+class DurableCommits:
+    """Counts what PostgreSQL must flush to disk before it answers: commits of transactions and
+    writes outside any transaction (each is a commit of its own). Each costs a disk flush, more
+    than any other statement of a run."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.transactions = 0
+        self.lone_writes = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        if not self.connection.in_atomic_block and sql.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            self.lone_writes += 1
+        return execute(sql, params, many, context)
+
+
+def test_a_run_makes_one_commit_per_stage_boundary_and_one_per_stage_write(settings):
+    from unittest import mock
+
+    from django.db import connection
+
+    # One section at a time, so that every section is a batch of its own: a fixed count.
+    settings.ALAIN = {**settings.ALAIN, "SECTION_CONCURRENCY": 1}
+    run = make_run()
+    counter = DurableCommits(connection)
+    with mock.patch.object(connection, "commit", wraps=connection.commit) as commit:
+        with connection.execute_wrapper(counter):
+            run = execute_run(run.pk, teacher=CountingDemo())
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    boundaries = len(STAGES) + 1  # each stage's start, with the previous one's completion; the last completion
+    stage_writes = {
+        "research": 1,  # the research, the subject and the notes on the card
+        "outline": 1,
+        "sections": 5,  # four sections and the wrap-up, one batch each here
+        "assembly": 1,  # the version: a lone INSERT
+        "validation": 1,  # the findings and the summary
+        "execution": 0,  # not requested: said in the stage's completion event
+        "autofix": 0,  # the version passed
+        "publish": 1,  # the artifacts' rows and the review queue's entry
+    }
+    claim, final_status = 1, 1
+    assert counter.lone_writes == 1
+    assert commit.call_count + counter.lone_writes == claim + boundaries + sum(stage_writes.values()) + final_status
+
+
+def test_a_failure_to_enter_the_review_queue_undoes_the_published_rows_and_a_retry_publishes(monkeypatch):
+    from review import services as review_services
+    from review.models import Review
+
+    def broken_queue(version):
+        raise RuntimeError("the review queue is down")
+
+    monkeypatch.setattr(review_services, "enter_queue", broken_queue)
+    run = execute_run(make_run().pk, teacher=CountingDemo())
+    assert (run.status, run.error_kind, run.error_stage) == (RunStatus.FAILED, "internal", "publish")
+    # The rows and the queue entry are one commit: neither is there, and publish did not complete.
+    assert not Artifact.objects.filter(run=run).exists()
+    assert not Review.objects.filter(run=run).exists()
+    assert "publish" not in run.completed_stages
+
+    monkeypatch.undo()
+    run_set_status(run=run, status=RunStatus.QUEUED)
+    run = execute_run(run.pk, teacher=CountingDemo())
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    # The files the failed attempt left (recorded by no row) were written again, and recorded.
+    artifacts = Artifact.objects.filter(run=run)
+    manifest = json.loads(default_storage.open(artifacts.get(name="manifest.json").path).read())
+    assert sorted(artifacts.values_list("name", flat=True)) == sorted(
+        [e["name"] for e in manifest["files"]] + ["manifest.json"]
+    )
+    for artifact in artifacts:
+        assert hashlib.sha256(default_storage.open(artifact.path).read()).hexdigest() == artifact.sha256
+    assert Review.objects.get(run=run).version.number == 1

@@ -69,6 +69,27 @@ def parse_code_cell(code: str) -> ast.Module | None:
     return _parsed(code)[0]
 
 
+@lru_cache(maxsize=256)
+def tree_nodes(tree: ast.AST) -> tuple[ast.AST, ...]:
+    """Every node of a shared tree (`parse_code_cell`), in `ast.walk`'s order, listed once.
+
+    Several validators walk the same cells; `ast.walk` is a generator over `iter_child_nodes`
+    and costs more than the checks themselves. Keyed by the tree object, which nobody changes.
+    """
+    nodes: list[ast.AST] = [tree]
+    position = 0
+    while position < len(nodes):
+        node = nodes[position]
+        position += 1
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                nodes.append(value)
+            elif isinstance(value, list):
+                nodes.extend(item for item in value if isinstance(item, ast.AST))
+    return tuple(nodes)
+
+
 def python_parse_error(code: str) -> str | None:
     """The SyntaxError of a code cell, in one line, or None when it parses."""
     _, syntax_error, value_error = _parsed(code)
@@ -120,7 +141,7 @@ def unavailable_imports(code: str) -> list[str]:
     if tree is None:
         return []
     found: list[str] = []
-    for node in ast.walk(tree):
+    for node in tree_nodes(tree):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

@@ -1,3 +1,4 @@
+import ast
 import json
 from pathlib import Path
 
@@ -9,8 +10,10 @@ from prompts.content_rules import (
     find_placeholders,
     installs_packages,
     is_setup_step,
+    parse_code_cell,
     python_parse_error,
     strip_ipython_syntax,
+    tree_nodes,
 )
 from prompts.loader import PromptNotFound, available_prompts, load_prompt
 from prompts.schema_files import expected_schemas
@@ -94,6 +97,24 @@ def test_a_multiple_choice_answer_may_not_repeat_a_distractor():
 def test_code_that_does_not_parse_is_refused_with_the_line():
     with pytest.raises(ValidationError, match="does not parse"):
         CodeBlock(intro="Run it.", code="def broken(:\n    pass")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "x = 1",
+        "import os, sys\nfrom json import loads as l\n",
+        "async def f(a, *b, c=1, **d):\n    async with g() as h:\n        return [i async for i in h if i]\n",
+        "class A(B, metaclass=M):\n    @dec(1)\n    def m(self) -> int:\n        return {k: v for k, v in x.items()}\n",
+        "match p:\n    case [1, *rest] if rest:\n        print(f'{rest!r:>10}')\n    case {'k': v}:\n        pass\n",
+        "try:\n    x = lambda y=2: y ** 2\nexcept (A, B) as e:\n    raise C from e\nfinally:\n    del x\n",
+        "%pip install -q openai\nprint(sum(i for i in range(3)))",
+    ],
+)
+def test_tree_nodes_lists_what_ast_walk_yields_in_the_same_order(code):
+    tree = parse_code_cell(code)
+    assert list(tree_nodes(tree)) == list(ast.walk(tree))
+    assert tree_nodes(tree) is tree_nodes(tree)  # listed once per shared tree
 
 
 def test_ipython_magics_do_not_count_as_syntax_errors():

@@ -93,22 +93,24 @@ def validate_notebook(nb: nbformat.NotebookNode, *, only: list[str] | None = Non
         assessment,
         colab,
         contract,
+        layout,
         secrets,
         static,
         structure,
     )
 
     report = ValidationReport()
-    for name, fn in REGISTRY.items():
-        if only is not None and name not in only:
-            continue
-        started = time.perf_counter()
-        try:
-            report.findings.extend(fn(nb))
-        except Exception as exc:  # a broken validator must show up as a finding, not pass silently
-            report.findings.append(
-                FindingData(name, "validator-crashed", "error", f"The {name} validator crashed: {exc}")
-            )
-        report.durations_ms[name] = (time.perf_counter() - started) * 1000
+    with layout.shared_layouts():
+        for name, fn in REGISTRY.items():
+            if only is not None and name not in only:
+                continue
+            started = time.perf_counter()
+            try:
+                report.findings.extend(fn(nb))
+            except Exception as exc:  # a broken validator must show up as a finding, not pass silently
+                report.findings.append(
+                    FindingData(name, "validator-crashed", "error", f"The {name} validator crashed: {exc}")
+                )
+            report.durations_ms[name] = (time.perf_counter() - started) * 1000
     report.findings.sort(key=lambda f: (f.cell_index if f.cell_index is not None else -1, f.validator, f.code))
     return report

@@ -28,6 +28,7 @@ from generation.pipeline.validators.secrets import (
     is_dummy_value,
 )
 from prompts import limits
+from prompts.content_rules import tree_nodes
 
 NAME = "colab"
 # Not in prompts/limits.py yet: Colab and GitHub struggle with larger notebooks.
@@ -157,7 +158,7 @@ def _tree_findings(
     subprocess_pip = blocking = gpu = False
     path = None
     credentials: list[tuple[str, str]] = []
-    for node in ast.walk(tree):
+    for node in tree_nodes(tree):
         if isinstance(node, ast.Call):
             name = _dotted(node.func)
             # Only a shell call's strings matter: walking every call's subtree made this

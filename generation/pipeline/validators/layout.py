@@ -12,6 +12,9 @@ from __future__ import annotations
 import ast
 import copy
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -306,9 +309,34 @@ class Layout:
         return [i for i in self.code_indexes if first_step is None or i < first_step]
 
 
+# Layouts already located during one `validate_notebook` call, by notebook: three validators
+# need the same one, and the notebook does not change while they run.
+_shared_layouts: ContextVar[dict[int, Layout] | None] = ContextVar("shared_layouts", default=None)
+
+
+@contextmanager
+def shared_layouts() -> Iterator[None]:
+    """Within the block, `locate` computes each notebook's layout once (read it, never change it)."""
+    token = _shared_layouts.set({})
+    try:
+        yield
+    finally:
+        _shared_layouts.reset(token)
+
+
 def locate(nb: nbformat.NotebookNode) -> Layout:
     """The contract parts of `nb`: by ALAIN roles when any cell has one, else by headings."""
     nb = readable(nb)
+    shared = _shared_layouts.get()
+    if shared is None:
+        return _locate(nb)
+    layout = shared.get(id(nb))
+    if layout is None or layout.nb is not nb:  # the `is` check: an id can be reused once freed
+        layout = shared[id(nb)] = _locate(nb)
+    return layout
+
+
+def _locate(nb: nbformat.NotebookNode) -> Layout:
     cells = nb.get("cells", [])
     built = any(cell_role(cell) in ROLE_PARTS for cell in cells)
     layout = Layout(nb=nb, built_by_alain=built)

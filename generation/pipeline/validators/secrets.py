@@ -158,14 +158,21 @@ def is_dummy_value(value: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z]+(?:[ _.\-][A-Za-z]+)*", value)) or len(set(value)) <= 2
 
 
+# (code, description, pattern, anchors, whether the anchors are looked up in lower case).
+_KNOWN_TABLE = [
+    (code, description, pattern, _KNOWN_ANCHORS[code], bool(pattern.flags & re.IGNORECASE))
+    for code, (description, pattern) in KNOWN_FORMATS.items()
+]
+
+
 def _known(text: str) -> list[SecretMatch]:
     found = []
     lowered = ""
-    for code, (description, pattern) in KNOWN_FORMATS.items():
+    for code, description, pattern, anchors, ignorecase in _KNOWN_TABLE:
         haystack = text
-        if pattern.flags & re.IGNORECASE:
+        if ignorecase:
             haystack = lowered = lowered or text.lower()
-        if not any(anchor in haystack for anchor in _KNOWN_ANCHORS[code]):
+        if not any(anchor in haystack for anchor in anchors):
             continue
         for match in pattern.finditer(text):
             group = 1 if match.lastindex else 0
@@ -279,8 +286,7 @@ def check_secrets(nb: nbformat.NotebookNode) -> list[FindingData]:
     nb = readable(nb)
     findings = []
     for index, cell in enumerate(nb.get("cells", [])):
-        where, cell_type = cell_ref(nb, index), cell.get("cell_type", "")
-        fixable_values = autofixable_secret_values(cell.source) if cell_type == "code" else set()
+        cell_type = cell.get("cell_type", "")
         places = [("source", cell.get("source", "") or "")] + [("output", text) for text in _output_texts(cell)]
         seen: set[tuple[str, str]] = set()
         for place, text in places:
@@ -288,13 +294,14 @@ def check_secrets(nb: nbformat.NotebookNode) -> list[FindingData]:
                 if (place, match.value) in seen:
                     continue
                 seen.add((place, match.value))
+                fixable_values = autofixable_secret_values(cell.source) if cell_type == "code" else set()
                 fixable = place == "source" and any(match.value in value for value in fixable_values)
                 findings.append(
                     FindingData(
                         NAME,
                         f"secret-{match.code}",
                         match.severity,
-                        _message(where, place, match, cell_type, fixable),
+                        _message(cell_ref(nb, index), place, match, cell_type, fixable),
                         index,
                         fixable,
                     )

@@ -55,7 +55,7 @@ clean:
 
 # Benchmarks (bench/, outside the test suite; figures in BENCHMARKS.md). `make bench`: the quick
 # parts side by side in one table (under 5 minutes); PostgreSQL at BENCH_DATABASE_URL holds a
-# throwaway database alain_bench (SQLite, without the cluster part, when it is not reachable);
+# throwaway database alain_bench_<pid> (SQLite, without the cluster part, when it is not reachable);
 # BENCH_ARGS="--check" exits 1 when a goal is missed. `make bench-smoke`: every quick part in
 # tiny sizes, checking the harness and never times (CI). `make bench-llm`: the real local
 # teacher on ../shared/cards (start it first: bash ../shared/peers/local_teacher.sh).

@@ -25,7 +25,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-BENCH_DATABASE = "alain_bench"
+# Each benchmark gets a database of its own, named after its process (`alain_bench_<pid>`), so
+# that two benchmarks at once cannot drop each other's database.
+BENCH_DATABASE_PREFIX = "alain_bench_"
 # Sections per manual in the in-process parts: a typical manual, and enough for concurrency to show.
 SECTIONS = 6
 
@@ -82,12 +84,13 @@ class Mode:
 
 @dataclass
 class BenchDatabase:
-    """A database of our own: PostgreSQL `alain_bench` when the server answers, else SQLite in a temp folder."""
+    """A database of our own: PostgreSQL `alain_bench_<pid>` when the server answers, else SQLite in a temp folder."""
 
     url: str
     vendor: str
     scratch: Path
     admin_url: str = ""
+    name: str = ""
 
     def drop(self) -> None:
         if self.vendor == "postgresql":
@@ -97,7 +100,7 @@ class BenchDatabase:
             connections.close_all()
             with psycopg.connect(self.admin_url, autocommit=True) as conn:
                 # FORCE: a worker the harness could not stop must not keep the database alive.
-                conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+                conn.execute(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
@@ -106,16 +109,36 @@ def create_database(admin_url: str | None) -> BenchDatabase:
     if admin_url:
         import psycopg
 
+        name = f"{BENCH_DATABASE_PREFIX}{os.getpid()}"
         try:
             with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-                conn.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+                for (stale,) in conn.execute(
+                    "SELECT datname FROM pg_database WHERE datname LIKE %s",
+                    [BENCH_DATABASE_PREFIX.replace("_", r"\_") + "%"],
+                ).fetchall():
+                    if stale == name or not _process_alive(stale.removeprefix(BENCH_DATABASE_PREFIX)):
+                        # Left by a benchmark that was killed before it could drop it.
+                        conn.execute(f"DROP DATABASE IF EXISTS {stale} WITH (FORCE)")
+                conn.execute(f"CREATE DATABASE {name}")
         except psycopg.OperationalError as exc:
             log(f"PostgreSQL is not reachable ({type(exc).__name__}); using SQLite, the cluster part is skipped")
         else:
-            url = admin_url.rsplit("/", 1)[0] + f"/{BENCH_DATABASE}"
-            return BenchDatabase(url=url, vendor="postgresql", scratch=scratch, admin_url=admin_url)
+            url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+            return BenchDatabase(url=url, vendor="postgresql", scratch=scratch, admin_url=admin_url, name=name)
     return BenchDatabase(url=f"sqlite:///{scratch / 'bench.sqlite3'}", vendor="sqlite", scratch=scratch)
+
+
+def _process_alive(pid: str) -> bool:
+    """Whether the benchmark process `pid` (a database name's suffix) still runs on this machine."""
+    if not pid.isdigit():
+        return True  # not one of ours: leave it alone
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def bench_environment(db: BenchDatabase) -> dict[str, str]:

@@ -4,7 +4,7 @@
         [--database-url postgres://...] [--markdown]
 
 Parts: critical-path, overhead, execution, throughput, noisy, api (see each module in bench/).
-Everything runs against a throwaway database (`alain_bench` on the PostgreSQL server of
+Everything runs against a throwaway database (`alain_bench_<pid>` on the PostgreSQL server of
 --database-url, dropped at the end; SQLite in a temp folder when that server is not reachable,
 and then the cluster part is skipped) and stops every process it starts.
 

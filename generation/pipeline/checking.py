@@ -140,8 +140,8 @@ def autofix_stage(context: RunContext) -> str:
     run = context.run
     rounds = context.config["REPAIR_ROUNDS"]
     notes = []
+    version = latest_version(run)
     for round_number in range(1, rounds + 1):
-        version = latest_version(run)
         if version.passed:
             break
         context.check_cancelled()
@@ -150,7 +150,7 @@ def autofix_stage(context: RunContext) -> str:
             notes.append("no automatic fix applies to the remaining findings")
             break
         notes.append(changed)
-    version = latest_version(run)
+        version = latest_version(run)  # the round's new version, validated
     if not version.passed:
         services.run_event(
             run=run,

@@ -244,9 +244,11 @@ def test_a_run_makes_one_commit_per_stage_boundary_and_one_per_stage_write(setti
     settings.ALAIN = {**settings.ALAIN, "SECTION_CONCURRENCY": 1}
     run = make_run()
     counter = DurableCommits(connection)
-    with mock.patch.object(connection, "commit", wraps=connection.commit) as commit:
-        with connection.execute_wrapper(counter):
-            run = execute_run(run.pk, teacher=CountingDemo())
+    with (
+        mock.patch.object(connection, "commit", wraps=connection.commit) as commit,
+        connection.execute_wrapper(counter),
+    ):
+        run = execute_run(run.pk, teacher=CountingDemo())
     assert run.status == RunStatus.SUCCEEDED, run.error_message
     boundaries = len(STAGES) + 1  # each stage's start, with the previous one's completion; the last completion
     stage_writes = {

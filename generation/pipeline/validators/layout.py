@@ -331,7 +331,7 @@ def locate(nb: nbformat.NotebookNode) -> Layout:
     if shared is None:
         return _locate(nb)
     layout = shared.get(id(nb))
-    if layout is None or layout.nb is not nb:  # the `is` check: an id can be reused once freed
+    if layout is None:  # each layout keeps its notebook alive, so no other notebook takes its id
         layout = shared[id(nb)] = _locate(nb)
     return layout
 

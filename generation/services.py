@@ -170,8 +170,7 @@ def run_stage_advance(*, run: Run, worker: str, done: StageDone | None = None, s
     meanwhile. The completion is recorded either way (its results are saved; a resumed run must
     not redo the stage).
     """
-    now = timezone.now()
-    changes: dict[str, Any] = {"updated_at": now}
+    changes: dict[str, Any] = {"updated_at": timezone.now()}
     events: list[RunEvent] = []
     if done is not None:
         if done.stage not in STAGES:

@@ -289,12 +289,14 @@ def check_secrets(nb: nbformat.NotebookNode) -> list[FindingData]:
         cell_type = cell.get("cell_type", "")
         places = [("source", cell.get("source", "") or "")] + [("output", text) for text in _output_texts(cell)]
         seen: set[tuple[str, str]] = set()
+        fixable_values: set[str] | None = None  # worked out at the cell's first match: most cells have none
         for place, text in places:
             for match in find_secrets(text):
                 if (place, match.value) in seen:
                     continue
                 seen.add((place, match.value))
-                fixable_values = autofixable_secret_values(cell.source) if cell_type == "code" else set()
+                if fixable_values is None:
+                    fixable_values = autofixable_secret_values(cell.source) if cell_type == "code" else set()
                 fixable = place == "source" and any(match.value in value for value in fixable_values)
                 findings.append(
                     FindingData(

@@ -219,19 +219,17 @@ def test_every_stage_is_recorded_as_started_then_completed_in_order():
     assert completed.message.startswith(f"Stage publish completed in {run.stage_timings['publish']} ms.")
 
 
-class DurableCommits:
-    """Counts what PostgreSQL must flush to disk before it answers: commits of transactions and
-    writes outside any transaction (each is a commit of its own). Each costs a disk flush, more
-    than any other statement of a run."""
+class LoneWrites:
+    """Counts writes made outside any transaction: each is a commit of its own, which
+    PostgreSQL flushes to disk before it answers (transactions' commits are counted apart)."""
 
     def __init__(self, connection):
         self.connection = connection
-        self.transactions = 0
-        self.lone_writes = 0
+        self.count = 0
 
     def __call__(self, execute, sql, params, many, context):
         if not self.connection.in_atomic_block and sql.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
-            self.lone_writes += 1
+            self.count += 1
         return execute(sql, params, many, context)
 
 
@@ -243,10 +241,10 @@ def test_a_run_makes_one_commit_per_stage_boundary_and_one_per_stage_write(setti
     # One section at a time, so that every section is a batch of its own: a fixed count.
     settings.ALAIN = {**settings.ALAIN, "SECTION_CONCURRENCY": 1}
     run = make_run()
-    counter = DurableCommits(connection)
+    lone_writes = LoneWrites(connection)
     with (
         mock.patch.object(connection, "commit", wraps=connection.commit) as commit,
-        connection.execute_wrapper(counter),
+        connection.execute_wrapper(lone_writes),
     ):
         run = execute_run(run.pk, teacher=CountingDemo())
     assert run.status == RunStatus.SUCCEEDED, run.error_message
@@ -262,8 +260,8 @@ def test_a_run_makes_one_commit_per_stage_boundary_and_one_per_stage_write(setti
         "publish": 1,  # the artifacts' rows and the review queue's entry
     }
     claim, final_status = 1, 1
-    assert counter.lone_writes == 1
-    assert commit.call_count + counter.lone_writes == claim + boundaries + sum(stage_writes.values()) + final_status
+    assert lone_writes.count == 1
+    assert commit.call_count + lone_writes.count == claim + boundaries + sum(stage_writes.values()) + final_status
 
 
 def test_a_failure_to_enter_the_review_queue_undoes_the_published_rows_and_a_retry_publishes(monkeypatch):

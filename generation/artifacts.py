@@ -55,7 +55,7 @@ def build_files(run: Run, version: NotebookVersion) -> dict[str, bytes]:
     files: dict[str, bytes] = {
         "notebook.ipynb": version.ipynb.encode("utf-8"),
         "validation.md": validation_markdown(run, version).encode("utf-8"),
-        "metrics.json": _json_bytes(metrics_for(run, version)),
+        "metrics.json": _json_bytes(metrics_for(run, version, research=research)),
         "research.json": _json_bytes(research.data),
         "outline.json": _json_bytes({**outline.data, **(outline.wrapup or {})}),
     }

@@ -8,7 +8,7 @@ from typing import Any
 
 import nbformat
 
-from generation.models import NotebookVersion, Run, TeacherCall
+from generation.models import NotebookVersion, ResearchRecord, Run, TeacherCall
 from generation.pipeline.assembly import notebook_from_text
 from generation.pipeline.validators.secrets import find_secrets, mask
 
@@ -44,13 +44,16 @@ def call_metrics(calls: list[TeacherCall]) -> dict[str, Any]:
     }
 
 
-def metrics_for(run: Run, version: NotebookVersion) -> dict[str, Any]:
-    calls = list(run.teacher_calls.all())
+def metrics_for(run: Run, version: NotebookVersion, *, research: ResearchRecord | None = None) -> dict[str, Any]:
+    """metrics.json; `research` is the run's research record when the caller has read it already."""
+    # Without the prompts and replies: the bulk of the rows, and not counted here.
+    calls = list(run.teacher_calls.defer("request_messages", "response_text"))
     by_stage: dict[str, list[TeacherCall]] = defaultdict(list)
     for call in calls:
         by_stage[call.stage].append(call)
     summary = version.validation_summary or {}
-    research = getattr(run, "research", None)
+    if research is None:
+        research = getattr(run, "research", None)
     return {
         "tutorial_id": run.tutorial_id,
         "version": version.number,

@@ -173,17 +173,7 @@ def run_stage_advance(*, run: Run, worker: str, done: StageDone | None = None, s
     changes: dict[str, Any] = {"updated_at": timezone.now()}
     events: list[RunEvent] = []
     if done is not None:
-        if done.stage not in STAGES:
-            raise ValueError(f"unknown stage {done.stage!r}")
-        completed = [s for s in run.completed_stages if s != done.stage] + [done.stage]
-        changes["completed_stages"] = sorted(completed, key=STAGES.index)
-        changes["stage_timings"] = {**run.stage_timings, done.stage: done.elapsed_ms}
-        message = f"Stage {done.stage} completed in {done.elapsed_ms} ms." + (f" {done.note}" if done.note else "")
-        events.append(
-            RunEvent(
-                run=run, kind="stage_completed", stage=done.stage, message=message, data={"elapsed_ms": done.elapsed_ms}
-            )
-        )
+        events.append(_record_completion(run, done, changes))
     started = False
     with transaction.atomic(savepoint=False):
         if starting is not None:
@@ -200,6 +190,40 @@ def run_stage_advance(*, run: Run, worker: str, done: StageDone | None = None, s
     if started:
         run.stage = starting
     return started or starting is None
+
+
+def run_succeed(*, run: Run, worker: str, done: StageDone | None = None) -> bool:
+    """Record that the last stage `done` completed and the run succeeded: one UPDATE, one commit.
+
+    Conditioned on the run still running in `worker`: False, and nothing recorded, when it was
+    cancelled, ended or taken over meanwhile (the caller records `done` on its own then).
+    """
+    now = timezone.now()
+    changes: dict[str, Any] = {"status": RunStatus.SUCCEEDED, "updated_at": now, "finished_at": now}
+    events = [] if done is None else [_record_completion(run, done, changes)]
+    events.append(RunEvent(run=run, kind=f"status_{RunStatus.SUCCEEDED}", stage=run.stage, message="Run succeeded."))
+    with transaction.atomic(savepoint=False):
+        owned = Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING, claimed_by=worker)
+        succeeded = bool(owned.update(**changes))
+        if succeeded:
+            RunEvent.objects.bulk_create(events)
+    if succeeded:
+        for key, value in changes.items():
+            setattr(run, key, value)
+    return succeeded
+
+
+def _record_completion(run: Run, done: StageDone, changes: dict[str, Any]) -> RunEvent:
+    """Add the completion of stage `done` to a run's `changes`; returns its event, not saved yet."""
+    if done.stage not in STAGES:
+        raise ValueError(f"unknown stage {done.stage!r}")
+    completed = [s for s in run.completed_stages if s != done.stage] + [done.stage]
+    changes["completed_stages"] = sorted(completed, key=STAGES.index)
+    changes["stage_timings"] = {**run.stage_timings, done.stage: done.elapsed_ms}
+    message = f"Stage {done.stage} completed in {done.elapsed_ms} ms." + (f" {done.note}" if done.note else "")
+    return RunEvent(
+        run=run, kind="stage_completed", stage=done.stage, message=message, data={"elapsed_ms": done.elapsed_ms}
+    )
 
 
 def run_claim(*, run_id: int, worker: str, stale_after_seconds: float) -> Run | None:

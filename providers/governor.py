@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from providers.errors import ProviderConfigError
@@ -326,8 +327,7 @@ class ProviderGovernor:
             state = _locked_state(policy.provider)
             breaker_before = state.state
             now = self._now()
-            # Leases of dead workers: they no longer count, and nobody will release them.
-            ProviderLease.objects.filter(provider=policy.provider, expires_at__lte=now).delete()
+            # Expired leases (of dead workers) do not count; `release_many` deletes them.
             live = ProviderLease.objects.filter(provider=policy.provider, expires_at__gt=now)
 
             probe = False
@@ -432,13 +432,15 @@ class ProviderGovernor:
         todo = [item for item in releases if not item[0].released]
         if not todo:
             return
+        now = self._now()
         with transaction.atomic():
             # The outcome counts even when the lease already expired (a late heartbeat): the call happened.
-            ProviderLease.objects.filter(pk__in=[lease.pk for lease, _, _ in todo]).delete()
+            # The same statement deletes the expired leases of dead workers, which nobody else releases.
+            mine = Q(pk__in=[lease.pk for lease, _, _ in todo])
+            ProviderLease.objects.filter(mine | Q(provider=self.policy.provider, expires_at__lte=now)).delete()
             judged = [item for item in todo if item[1] != "neutral"]
             if judged:
                 state = _locked_state(self.policy.provider)
-                now = self._now()
                 changed = [self._apply_outcome(state, lease, outcome, reason, now) for lease, outcome, reason in judged]
                 if any(changed):
                     state.updated_at = now

@@ -258,12 +258,20 @@ class HttpClient:
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
         self._rng = rng or random.Random()
+        # What the environment says for each URL (proxies, NO_PROXY, CA bundle), read once: requests
+        # reads it again for every request it sends, which cost more than the rest of a loopback
+        # call. Only for a session of our own; a given session is used as it comes.
+        self._environment: dict[str, dict[str, Any]] | None = None
         if session is None:
             session = requests.Session()
             # Retries are ours alone: urllib3 retrying underneath would hide attempts.
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
+            # Read by `_settings_for` instead. This also keeps ~/.netrc credentials from being
+            # sent to a teacher: a provider's key comes from ALAIN's settings only.
+            session.trust_env = False
+            self._environment = {}
         self._session = session
 
     def __repr__(self) -> str:
@@ -407,6 +415,20 @@ class HttpClient:
             candidates = candidates[candidates.index(known) :]
         return candidates
 
+    def _settings_for(self, url: str) -> dict[str, Any]:
+        """The proxies and TLS settings the environment gives `url`, as requests itself works them out."""
+        if self._environment is None:
+            return {}
+        settings = self._environment.get(url)
+        if settings is None:
+            # A session that trusts the environment works it out; ours is shared by the run's
+            # threads, so its trust_env is never switched back and forth.
+            with requests.Session() as reader:
+                merged = reader.merge_environment_settings(url, {}, None, None, None)
+            settings = {key: merged[key] for key in ("proxies", "verify", "cert")}
+            self._environment[url] = settings
+        return settings
+
     @staticmethod
     def _headers(api_key: str) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
@@ -426,6 +448,7 @@ class HttpClient:
                 json=payload,
                 headers=self._headers(api_key),
                 timeout=(self.policy.connect_timeout, self.policy.read_timeout),
+                **self._settings_for(url),
             )
         except requests.Timeout as exc:
             return _Exchange(attempt("timeout", error=_exception_text(exc)), "retry")

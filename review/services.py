@@ -182,7 +182,7 @@ def _lock_run(run: Run) -> Run:
 # --- the queue ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # its callers let its errors end their transaction
 def enter_queue(version: NotebookVersion) -> Review:
     """Put a version in the review queue as pending (idempotent: a second call returns its review).
 

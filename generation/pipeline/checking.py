@@ -32,8 +32,11 @@ if TYPE_CHECKING:
 EXECUTION_VALIDATOR = "execution"
 
 
-def latest_version(run: Run) -> NotebookVersion:
-    version = run.versions.order_by("-number").first()
+def latest_version(run: Run, *, notebook: bool = True) -> NotebookVersion:
+    """The run's newest notebook version; without its notebook text when `notebook` is False
+    (read on first access: a version's text is most of its row)."""
+    versions = run.versions.order_by("-number")
+    version = (versions if notebook else versions.defer("ipynb")).first()
     if version is None:
         raise PipelineError("No notebook version exists to work on.", stage=run.stage)
     return version
@@ -140,7 +143,9 @@ def autofix_stage(context: RunContext) -> str:
     run = context.run
     rounds = context.config["REPAIR_ROUNDS"]
     notes = []
-    version = latest_version(run)
+    # A passing version (the common case) is done with here; a failing one's notebook is read
+    # when the round needs it.
+    version = latest_version(run, notebook=False)
     for round_number in range(1, rounds + 1):
         if version.passed:
             break
@@ -150,7 +155,7 @@ def autofix_stage(context: RunContext) -> str:
             notes.append("no automatic fix applies to the remaining findings")
             break
         notes.append(changed)
-        version = latest_version(run)  # the round's new version, validated
+        version = latest_version(run, notebook=False)  # the round's new version, validated
     if not version.passed:
         services.run_event(
             run=run,

@@ -168,13 +168,19 @@ def _run_stages(
             elapsed_ms = round((time.perf_counter() - started) * 1000)
             done = services.StageDone(stage, elapsed_ms, note)
             progress(stage, f"done in {elapsed_ms / 1000:.1f} s" + (f": {note}" if note else ""))
+        # Every stage completed: no deadline applies any more, and the last completion is
+        # recorded together with the run's success when it succeeded.
+        verdict = stages.final_verdict(run)
+        if verdict is None and services.run_succeed(run=run, worker=worker, done=done):
+            # Not read again: this worker wrote every field a run changes while it succeeds,
+            # except the heartbeat's time.
+            return run
         if done is not None:
             services.run_stage_advance(run=run, worker=worker, done=done)
-        context.check_cancelled()
-        verdict = stages.final_verdict(run)
+        context.check_owner()
         if verdict is not None:
             raise verdict
-        services.run_set_status(run=run, status=RunStatus.SUCCEEDED)
+        raise RunLost(f"run {run.tutorial_id} changed hands as it succeeded")
     except RunCancelled:
         run.refresh_from_db()
         progress(run.stage, "cancelled")

@@ -140,15 +140,13 @@ def test_a_publish_resumed_after_a_crash_on_s3_writes_nothing_again(people, s3, 
 
     monkeypatch.setattr(S3Storage, "_save", counting_save)
     # The worker dies right after the publish committed (artifacts and review queue entry),
-    # before the publish stage is recorded as completed.
-    real_advance = services.run_stage_advance
+    # before the publish stage is recorded as completed (with the run's success).
+    real_succeed = services.run_succeed
 
-    def dies_after_publish(*, run, worker, done=None, starting=None):
-        if done is not None and done.stage == "publish":
-            raise RuntimeError("worker killed")
-        return real_advance(run=run, worker=worker, done=done, starting=starting)
+    def dies_after_publish(*, run, worker, done=None):
+        raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(services, "run_stage_advance", dies_after_publish)
+    monkeypatch.setattr(services, "run_succeed", dies_after_publish)
     run = execute_run(
         make_run(created_by=people.author, team=people.team_a).pk, teacher=DemoTeacher(model="alain-demo")
     )
@@ -157,7 +155,7 @@ def test_a_publish_resumed_after_a_crash_on_s3_writes_nothing_again(people, s3, 
     objects = bucket_objects(s3)
     assert len(saves) == len(objects) == Artifact.objects.filter(run=run).count() >= 10
 
-    monkeypatch.setattr(services, "run_stage_advance", real_advance)
+    monkeypatch.setattr(services, "run_succeed", real_succeed)
     saves.clear()
     run_retry(run=run)
     run = execute_run(run.pk, teacher=DemoTeacher(model="alain-demo"))

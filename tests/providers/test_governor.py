@@ -169,9 +169,18 @@ def test_an_expired_lease_of_a_dead_worker_does_not_count(clock):
     lease = governor.acquire()
 
     assert lease.pk != dead.pk
-    # The dead worker's row is deleted by the acquire that found it expired.
-    assert list(ProviderLease.objects.values_list("pk", flat=True)) == [lease.pk]
     assert clock.sleeps == []
+    # Nobody releases the dead worker's row: the next release deletes it with its own lease,
+    # and leaves live leases alone (here another worker's, of another provider too).
+    live = ProviderLease.objects.create(
+        provider=PROVIDER,
+        holder="elsewhere:1:aa",
+        acquired_at=clock.now(),
+        expires_at=clock.now() + timedelta(seconds=5),
+    )
+    assert ProviderLease.objects.count() == 3
+    governor.release(lease, outcome="ok")
+    assert list(ProviderLease.objects.values_list("pk", flat=True)) == [live.pk]
 
 
 @pytest.mark.django_db
@@ -877,8 +886,10 @@ def test_the_slot_of_a_killed_worker_frees_after_its_ttl_and_not_before():
     assert caught.value.reason == "saturated"
     assert timezone.now() < held.expires_at
 
-    lease = ProviderGovernor(replace(policy, wait_seconds=10)).acquire()
+    governor = ProviderGovernor(replace(policy, wait_seconds=10))
+    lease = governor.acquire()
 
     assert timezone.now() >= held.expires_at
     assert lease.pk != held.pk
-    assert not ProviderLease.objects.filter(pk=held.pk).exists()
+    governor.release(lease, outcome="ok")  # which also deletes the killed worker's expired row
+    assert not ProviderLease.objects.filter(provider="xkill").exists()

@@ -260,3 +260,31 @@ def test_the_policy_reads_the_alain_settings():
     )
 
     assert (policy.max_attempts, policy.read_timeout, policy.backoff_base, policy.backoff_max) == (6, 42.0, 0.5, 9.0)
+
+
+def test_it_sends_through_the_proxy_the_environment_names_and_reads_it_once(teacher_server, sleeps, monkeypatch):
+    # The fake teacher plays the proxy: a proxied request names the whole URL in its request line.
+    proxy = teacher_server.base_url.removesuffix("/v1")
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = make_client(sleeps=sleeps)
+
+    client.complete(make_request(), provider_key="openai", base_url="http://teacher.invalid/v1")
+    # Read once per URL: a proxy set afterwards is not seen by this client (a new run's client sees it).
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    client.complete(make_request(), provider_key="openai", base_url="http://teacher.invalid/v1")
+
+    assert [sent.path for sent in teacher_server.chat_requests] == ["http://teacher.invalid/v1/chat/completions"] * 2
+
+
+def test_a_host_in_no_proxy_is_reached_directly(teacher_server, sleeps, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+
+    completion = make_client(sleeps=sleeps).complete(
+        make_request(), provider_key="openai", base_url=teacher_server.base_url
+    )
+
+    assert completion.text
+    assert teacher_server.chat_requests[0].path == "/v1/chat/completions"

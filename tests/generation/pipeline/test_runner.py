@@ -208,6 +208,38 @@ def test_a_run_cancelled_during_a_stage_keeps_that_stage_and_starts_no_other():
     assert run.completed_stages == list(STAGES)
 
 
+def test_a_run_cancelled_as_its_last_stage_ends_stays_cancelled_with_every_stage_recorded():
+    from generation.services import run_cancel
+
+    run = make_run()
+
+    def cancel_when_publish_is_done(stage, message):
+        if stage == "publish" and message.startswith("done"):
+            run_cancel(run=Run.objects.get(pk=run.pk), reason="too late, but asked")
+
+    run = execute_run(run.pk, teacher=CountingDemo(), progress=cancel_when_publish_is_done)
+
+    assert run.status == RunStatus.CANCELLED
+    assert run.completed_stages == list(STAGES)
+    kinds = list(run.events.values_list("kind", flat=True))
+    assert kinds[-3:] == ["status_cancelled", "note", "stage_completed"]
+    assert "status_succeeded" not in kinds
+
+
+def test_a_succeeded_run_records_its_last_stage_and_its_success_together():
+    run = execute_run(make_run().pk, teacher=CountingDemo())
+
+    stored = Run.objects.get(pk=run.pk)
+    assert (stored.status, stored.completed_stages) == (RunStatus.SUCCEEDED, list(STAGES))
+    assert stored.finished_at is not None and stored.finished_at == run.finished_at
+    last = list(stored.events.order_by("-id").values_list("kind", "stage", "message")[:2])
+    assert last == [
+        ("status_succeeded", "publish", "Run succeeded."),
+        ("stage_completed", "publish", last[1][2]),
+    ]
+    assert last[1][2].startswith("Stage publish completed in")
+
+
 def test_every_stage_is_recorded_as_started_then_completed_in_order():
     run = execute_run(make_run().pk, teacher=CountingDemo())
 
@@ -248,7 +280,7 @@ def test_a_run_makes_one_commit_per_stage_boundary_and_one_per_stage_write(setti
     ):
         run = execute_run(run.pk, teacher=CountingDemo())
     assert run.status == RunStatus.SUCCEEDED, run.error_message
-    boundaries = len(STAGES) + 1  # each stage's start, with the previous one's completion; the last completion
+    boundaries = len(STAGES)  # each stage's start, with the previous one's completion
     stage_writes = {
         "research": 1,  # the research, the subject and the notes on the card
         "outline": 1,
@@ -259,7 +291,7 @@ def test_a_run_makes_one_commit_per_stage_boundary_and_one_per_stage_write(setti
         "autofix": 0,  # the version passed
         "publish": 1,  # the artifacts' rows and the review queue's entry
     }
-    claim, final_status = 1, 1
+    claim, final_status = 1, 1  # the final status, with the last stage's completion
     assert lone_writes.count == 1
     assert commit.call_count + lone_writes.count == claim + boundaries + sum(stage_writes.values()) + final_status
 

@@ -32,10 +32,12 @@ run: install
 	ALAIN_LOG_FORMAT=$${ALAIN_LOG_FORMAT:-plain} $(PY) manage.py alain serve --sample $(SAMPLE) --outDir $(OUT) $$exec_flag $(if $(ONCE),--once)
 
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
+# PYTEST_ARGS=--database-tests-only: only the tests that use the database (CI, after `make test`
+# ran every test on SQLite).
 test-postgres: install
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m pytest
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check .

@@ -25,9 +25,21 @@ PLACEHOLDER_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 
 
+def _scoped(pattern: re.Pattern[str]) -> str:
+    flags = "".join(letter for flag, letter in ((re.IGNORECASE, "i"), (re.MULTILINE, "m")) if pattern.flags & flag)
+    return f"(?{flags}:{pattern.pattern})"
+
+
+# Every pattern in one, each with its own flags: one search tells whether any can match, so a
+# text without placeholders (nearly every field of every reply) is scanned once instead of 8 times.
+_ANY_PLACEHOLDER = re.compile("|".join(_scoped(pattern) for pattern in PLACEHOLDER_PATTERNS.values()))
+
+
 def find_placeholders(text: str) -> list[str]:
     """Names of the placeholder patterns found in `text`."""
-    return [name for name, pattern in PLACEHOLDER_PATTERNS.items() if pattern.search(text or "")]
+    if not text or not _ANY_PLACEHOLDER.search(text):
+        return []
+    return [name for name, pattern in PLACEHOLDER_PATTERNS.items() if pattern.search(text)]
 
 
 _MAGIC_LINE = re.compile(r"^(\s*)([%!])")

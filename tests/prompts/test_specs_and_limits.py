@@ -131,6 +131,40 @@ def test_placeholders_are_found_in_prose_and_code():
     assert find_placeholders("a complete sentence, with an ellipsis... inside") == []
 
 
+def test_the_one_search_for_any_placeholder_finds_what_the_patterns_find():
+    import random
+
+    from prompts.content_rules import PLACEHOLDER_PATTERNS
+
+    samples = [
+        "TODO", "todo", "a TBD b", "FIXME!", "< Your_Code-Here >", "YOUR CODE HERE", "LOREM  IPSUM",
+        "Replace the placeholder", "[content truncated here]", "(Truncated)", "x\n  # ...\ny", "…", "a...b",
+        "\n...", "TODOs", "xTBD", "plain prose", "",
+    ]  # fmt: skip
+    rng = random.Random(11)
+    pieces = [
+        "TODO",
+        "tbd",
+        "lorem",
+        " ipsum",
+        "...",
+        "\n",
+        "# ",
+        "[",
+        "truncated",
+        "]",
+        "(",
+        ")",
+        "your",
+        " code here",
+        "x",
+    ]
+    samples += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(3000)]
+    for text in samples:
+        each = [name for name, pattern in PLACEHOLDER_PATTERNS.items() if pattern.search(text)]
+        assert find_placeholders(text) == each, text
+
+
 def test_a_section_with_a_placeholder_is_refused():
     data = {
         "title": "Send a request",

@@ -175,10 +175,10 @@ def _fix_round(context: RunContext, version: NotebookVersion, round_number: int)
     broken_steps = failing_steps(nb, findings)
     repaired = _repair_steps(context, nb, broken_steps, round_number) if broken_steps else []
     if repaired:
-        from generation.pipeline.stages import load_outline, load_research, notebook_meta
+        from generation.pipeline.stages import load_outline, notebook_meta
 
         sections = [SectionSpec.model_validate(s.data) for s in run.sections.order_by("index")]
-        research = load_research(run)
+        research = context.research()
         nb = assembly.build_notebook(
             outline=load_outline(run),
             sections=sections,
@@ -211,10 +211,10 @@ def _repair_steps(
     context: RunContext, nb: nbformat.NotebookNode, broken: dict[int, list[FindingData]], round_number: int
 ) -> list[int]:
     """Ask the teacher to rewrite each failing step; returns the steps it rewrote."""
-    from generation.pipeline.stages import load_plan, load_research, save_calls, seed_base_for
+    from generation.pipeline.stages import load_plan, save_calls, seed_base_for
 
     run = context.run
-    plan, research = load_plan(run), load_research(run)
+    plan, research = load_plan(run), context.research()
     prompt = load_prompt("section_repair")
     jobs = {}
     for step, findings in broken.items():

@@ -21,6 +21,7 @@ from generation.models import STAGES, Run, RunStatus
 from generation.pipeline import checking, stages
 from generation.pipeline.errors import PipelineError, RunCancelled, TeacherError, ValidationFailed
 from generation.pipeline.pool import governor_for
+from generation.pipeline.research.snapshot import ResearchSnapshot
 from providers.base import Teacher
 from providers.catalog import ProviderConfigError, get_teacher
 from providers.governor import ProviderGovernor, ProviderUnavailable
@@ -43,6 +44,14 @@ class RunContext:
     worker: str = ""
     # Keeps the provider's concurrency cap, rate limit and breaker across every worker.
     governor: ProviderGovernor | None = None
+    _research: ResearchSnapshot | None = field(default=None, repr=False)
+
+    def research(self) -> ResearchSnapshot:
+        """The run's research as its stage stored it, read once per execution: nothing changes
+        it after its stage, and the outline, sections, assembly and auto-fix stages all need it."""
+        if self._research is None:
+            self._research = stages.load_research(self.run)
+        return self._research
 
     def note(self, stage: str, message: str, *, level: str = "info", data: dict | None = None) -> None:
         services.run_event(run=self.run, kind="note", stage=stage, message=message, level=level, data=data)

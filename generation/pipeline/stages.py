@@ -156,7 +156,7 @@ def research_stage(context: RunContext) -> str:
 
 def outline_stage(context: RunContext) -> str:
     run = context.run
-    research = load_research(run)
+    research = context.research()
     prompt = load_prompt("outline")
 
     def plan_job(check_cancelled: Callable[[], None]) -> StructuredResult:
@@ -208,7 +208,7 @@ def sections_stage(context: RunContext) -> str:
     run = context.run
     outline_row = Outline.objects.get(run=run)
     plan = PlanSpec.model_validate(outline_row.data)
-    research = load_research(run)
+    research = context.research()
     # Sections not written yet, with a person's instruction when one asked for a new writing.
     pending = list(run.sections.exclude(status=Section.Status.DONE).values_list("index", "instruction", "pk"))
     todo = {index: instruction for index, instruction, _ in pending}
@@ -311,7 +311,7 @@ def notebook_meta(run: Run, research: ResearchSnapshot, version: int) -> assembl
 
 def assembly_stage(context: RunContext) -> str:
     run = context.run
-    research = load_research(run)
+    research = context.research()
     outline = load_outline(run)
     sections = [SectionSpec.model_validate(s.data) for s in run.sections.order_by("index")]
     number = 1 + (run.versions.order_by("-number").values_list("number", flat=True).first() or 0)

@@ -213,7 +213,9 @@ def profile_one_run(fn: Callable[[], Any]) -> str:
     )
     return (
         f"\noverhead: cProfile of one run: CPU time (time.thread_time) of the main thread and ALAIN's "
-        f"{len(profiles)} threads; profiling inflates the times, compare them with each other\n"
+        f"{len(profiles)} threads. cProfile adds a cost to every Python call, so call-heavy pure Python "
+        "(json's indented encoder above all) looks bigger than it is and waits on the database smaller; "
+        "a sampling profiler (py-spy) gives the shares BENCHMARKS.md quotes\n"
         f"top {PROFILE_TOP} by own time:\n{own}\n"
         f"top {PROFILE_TOP} of ALAIN's functions by cumulative time:\n{ours}"
     )

@@ -44,7 +44,7 @@ class RunContext:
     worker: str = ""
     # Keeps the provider's concurrency cap, rate limit and breaker across every worker.
     governor: ProviderGovernor | None = None
-    _research: ResearchSnapshot | None = field(default=None, repr=False)
+    _research: ResearchSnapshot | None = field(default=None, init=False, repr=False)
 
     def research(self) -> ResearchSnapshot:
         """The run's research as its stage stored it, read once per execution: nothing changes

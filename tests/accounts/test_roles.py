@@ -64,7 +64,7 @@ def test_an_author_sees_own_and_team_runs(world):
     assert set(visible_runs(world["author"]).values_list("pk", flat=True)) == ids(runs["own"], runs["red"])
 
 
-def test_a_run_of_ones_own_in_several_of_ones_teams_is_listed_once(world):
+def test_a_run_both_ones_own_and_ones_teams_is_listed_once(world):
     author = world["author"]
     add_to_team(author, "green")
     own_for_red = make_run(created_by=author, team=world["runs"]["red"].team)

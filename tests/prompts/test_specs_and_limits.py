@@ -143,22 +143,8 @@ def test_the_one_search_for_any_placeholder_finds_what_the_patterns_find():
     ]  # fmt: skip
     rng = random.Random(11)
     pieces = [
-        "TODO",
-        "tbd",
-        "lorem",
-        " ipsum",
-        "...",
-        "\n",
-        "# ",
-        "[",
-        "truncated",
-        "]",
-        "(",
-        ")",
-        "your",
-        " code here",
-        "x",
-    ]
+        "TODO", "tbd", "lorem", " ipsum", "...", "\n", "# ", "[", "truncated", "]", "(", ")", "your", " code here", "x",
+    ]  # fmt: skip
     samples += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(3000)]
     for text in samples:
         each = [name for name, pattern in PLACEHOLDER_PATTERNS.items() if pattern.search(text)]

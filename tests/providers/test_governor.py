@@ -170,17 +170,24 @@ def test_an_expired_lease_of_a_dead_worker_does_not_count(clock):
 
     assert lease.pk != dead.pk
     assert clock.sleeps == []
-    # Nobody releases the dead worker's row: the next release deletes it with its own lease,
-    # and leaves live leases alone (here another worker's, of another provider too).
+    # Nobody releases the dead worker's row: the next release deletes it with its own lease. It
+    # leaves alone a live lease of another worker, and another provider's expired one (that
+    # provider's own releases delete it).
     live = ProviderLease.objects.create(
         provider=PROVIDER,
         holder="elsewhere:1:aa",
         acquired_at=clock.now(),
         expires_at=clock.now() + timedelta(seconds=5),
     )
-    assert ProviderLease.objects.count() == 3
+    elsewhere = ProviderLease.objects.create(
+        provider="other",
+        holder="elsewhere:2:bb",
+        acquired_at=clock.start,
+        expires_at=clock.start + timedelta(seconds=1),
+    )
+    assert ProviderLease.objects.count() == 4
     governor.release(lease, outcome="ok")
-    assert list(ProviderLease.objects.values_list("pk", flat=True)) == [live.pk]
+    assert set(ProviderLease.objects.values_list("pk", flat=True)) == {live.pk, elsewhere.pk}
 
 
 @pytest.mark.django_db

@@ -232,12 +232,10 @@ def test_a_succeeded_run_records_its_last_stage_and_its_success_together():
     stored = Run.objects.get(pk=run.pk)
     assert (stored.status, stored.completed_stages) == (RunStatus.SUCCEEDED, list(STAGES))
     assert stored.finished_at is not None and stored.finished_at == run.finished_at
-    last = list(stored.events.order_by("-id").values_list("kind", "stage", "message")[:2])
-    assert last == [
-        ("status_succeeded", "publish", "Run succeeded."),
-        ("stage_completed", "publish", last[1][2]),
-    ]
-    assert last[1][2].startswith("Stage publish completed in")
+    succeeded, completed = stored.events.order_by("-id").values_list("kind", "stage", "message")[:2]
+    assert succeeded == ("status_succeeded", "publish", "Run succeeded.")
+    assert completed[:2] == ("stage_completed", "publish")
+    assert completed[2].startswith("Stage publish completed in")
 
 
 def test_every_stage_is_recorded_as_started_then_completed_in_order():
